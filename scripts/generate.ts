@@ -5,6 +5,7 @@
  *   runtime-env.ts        json-schema-to-typescript, from runtime-env.schema.json
  *   report.ts             json-schema-to-typescript, from report.schema.json
  *   schema-snapshot.json  the migrations applied to a throwaway embedded PostgreSQL, introspected
+ *   README.md             the configuration table, from runtime-env.schema.json
  *
  * `--check` generates into memory and exits 1 naming every stale file.
  */
@@ -16,10 +17,11 @@ import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import openapiTS, { astToString } from 'openapi-typescript';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
-import { contractPaths, PACKAGE_ROOT } from '../contracts/contract-files.ts';
+import { CONTRACTS_DIR, contractPaths, PACKAGE_ROOT } from '../contracts/contract-files.ts';
 import { startEmbeddedDatabase } from '../reference-server/db/embedded-database.ts';
 import { migrate } from '../reference-server/db/migrate.ts';
 import { readSchemaSnapshot } from '../reference-server/db/schema-snapshot.ts';
+import { withEnvTable } from './render-env-table.ts';
 
 const header = (source: string) =>
   `// generated from contracts/${source} by \`npm run generate\`; do not edit.\n/* eslint-disable */\n`;
@@ -63,7 +65,7 @@ async function generateFromJsonSchema(path: string, name: string): Promise<strin
     delete prepared.$defs;
   }
   const ts = await compile({ ...prepared, title: name }, name, { ...compileOptions, unreachableDefinitions: true });
-  return header(relative(contractPaths.generatedDir + '/..', path)) + ts;
+  return header(relative(CONTRACTS_DIR, path)) + ts;
 }
 
 async function generateSchemaSnapshot(): Promise<string> {
@@ -116,6 +118,13 @@ async function main(): Promise<void> {
     if (current === content) continue;
     if (check) stale.push(relative(PACKAGE_ROOT, path));
     else writeFileSync(path, content);
+  }
+  const readmePath = join(PACKAGE_ROOT, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8');
+  const rendered = withEnvTable(readme);
+  if (rendered !== readme) {
+    if (check) stale.push('README.md (configuration table)');
+    else writeFileSync(readmePath, rendered);
   }
   if (check && stale.length > 0) {
     console.error(`generated files are stale (run \`npm run generate\` and commit):\n  ${stale.join('\n  ')}`);

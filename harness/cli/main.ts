@@ -58,16 +58,15 @@ async function commandServe(args: string[]): Promise<number> {
   });
   if ('exitCode' in result) return result.exitCode;
   await new Promise<void>((resolve) => {
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     const onSignal = () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      for (const signal of signals) process.off(signal, onSignal);
       result.stop().then(resolve, (error: unknown) => {
         process.stderr.write(`runtime-gate serve: shutdown failed: ${String(error)}\n`);
         resolve();
       });
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    for (const signal of signals) process.on(signal, onSignal);
   });
   return 0;
 }

