@@ -18,7 +18,14 @@ import { createInternalBearerCheck } from './http/internal-auth.ts';
 import { registerContractRoutes, type OperationHandler } from './http/route-table.ts';
 import { createLogger, redactUrl } from './logger.ts';
 import { healthRoutes } from './routes/health-routes.ts';
+import { KhalaGateway } from './khala/khala-gateway.ts';
+import { KhalaHub } from './khala/khala-hub.ts';
+import { KhalaMetrics } from './khala/khala-metrics.ts';
+import { PublishRateLimiter } from './khala/publish-rate-limiter.ts';
+import { RevocationStore } from './khala/revocation-store.ts';
+import { createSyncTokenCheck, khalaRoutes } from './routes/khala-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
+import { syncRoutes } from './routes/sync-routes.ts';
 
 export interface ReferenceServerOptions {
   pool: Pool;
@@ -27,6 +34,8 @@ export interface ReferenceServerOptions {
   logger?: Logger;
   /** Defaults to contracts/runtime.openapi.yaml. */
   contract?: OpenApiContract;
+  /** Connection string for Khala's LISTEN connection; defaults to the pool's. */
+  databaseUrl?: string;
 }
 
 export interface ReferenceServer {
@@ -110,10 +119,19 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
     return reply.code(500).send(errorEnvelope('internal_error', 'internal error', { request_id: request.id }));
   });
 
-  const runs = new RunAuthority(pool, config);
+  const khalaMetrics = new KhalaMetrics(metrics);
+  const databaseUrl = options.databaseUrl ?? (pool as unknown as { options: { connectionString?: string } }).options.connectionString;
+  if (!databaseUrl) throw new Error('createReferenceServer needs databaseUrl (the pool has no connectionString)');
+  const hub = new KhalaHub({ pool, databaseUrl, config, logger, metrics: khalaMetrics });
+  const revocations = new RevocationStore(pool);
+  const gateway = new KhalaGateway({ pool, config, hub, revocations, metrics: khalaMetrics, logger });
+  gateway.attach(app.server);
+  const runs = new RunAuthority(pool, config, { onCommitted: (topic, seq) => hub.notifyCommitted(topic, seq), rateLimiter: new PublishRateLimiter() });
   const handlers: Record<string, OperationHandler> = {
     ...healthRoutes({ pool, config, contract }),
     ...runRoutes({ config, runs }),
+    ...khalaRoutes({ pool, config, hub, metrics: khalaMetrics, revocations, activeConnections: () => gateway.connectionCount }),
+    ...syncRoutes({ config, revocations, gateway }),
     getMetrics: async ({ reply }) => {
       reply.header('content-type', metrics.contentType);
       return { status: 200, body: await metrics.metrics() };
@@ -122,7 +140,7 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
   const operations = registerContractRoutes(app, {
     contract,
     handlers,
-    security: { internalBearer: createInternalBearerCheck(config.internalToken) },
+    security: { internalBearer: createInternalBearerCheck(config.internalToken), syncToken: createSyncTokenCheck(config, revocations) },
   });
   await app.ready();
 
@@ -131,6 +149,7 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
     config,
     operations,
     async listen(listenOptions = {}) {
+      await hub.start();
       const host = listenOptions.host ?? config.bindHost;
       await app.listen({ host, port: listenOptions.port ?? config.bindPort });
       const address = app.server.address() as AddressInfo;
@@ -138,6 +157,8 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
       return { url: `http://${shownHost}:${address.port}`, port: address.port };
     },
     async close() {
+      gateway.closeAll();
+      await hub.stop();
       await app.close();
     },
   };

@@ -741,6 +741,8 @@ export interface components {
             reason_codes: ("retention_floor_breach" | "replay_budget_exceeded" | "epoch_mismatch")[];
             /** @constant */
             recovery: "reset_local_watermark_and_replay_bootstrap";
+            /** @description The topic's current epoch (K7). */
+            epoch?: string;
             snapshot?: components["schemas"]["KhalaSnapshot"];
         };
         KhalaTopicCounters: {

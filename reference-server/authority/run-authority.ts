@@ -14,6 +14,7 @@ import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { ApiError } from '../http/api-error.ts';
 import { KHALA_NOTIFY_CHANNEL, runDocKey, runTopic, topicClassOf } from '../khala/topics.ts';
+import type { PublishRateLimiter } from '../khala/publish-rate-limiter.ts';
 import { canonicalJson, payloadHash } from './payload-hash.ts';
 
 type Run = components['schemas']['Run'];
@@ -84,11 +85,28 @@ export interface AppendResult {
   idempotentReplay: boolean;
 }
 
+export interface RunAuthorityOptions {
+  /** Called after each commit that appended an event (same-instance live delivery). */
+  onCommitted?: (topic: string, seq: number) => void;
+  rateLimiter?: PublishRateLimiter;
+}
+
 export class RunAuthority {
   constructor(
     private readonly pool: Pool,
     private readonly config: RuntimeConfig,
+    private readonly options: RunAuthorityOptions = {},
   ) {}
+
+  private limitPublishRate(topic: string): void {
+    const limiter = this.options.rateLimiter;
+    if (!limiter) return;
+    const rate = this.config.khala.classes[topicClassOf(topic)].publishRatePerSecond;
+    const verdict = limiter.take(topic, rate);
+    if (!verdict.allowed) {
+      throw new ApiError('rate_limited', `topic ${topic} accepts at most ${rate} events per second`, { topic, publish_rate_per_second: rate, retry_after_seconds: verdict.retryAfterSeconds }, { 'retry-after': String(verdict.retryAfterSeconds) });
+    }
+  }
 
   async createRun(owner: string, request: { thread_id?: string; metadata?: Record<string, unknown> }): Promise<Run> {
     const id = `run_${randomUUID().replaceAll('-', '')}`;
@@ -124,7 +142,8 @@ export class RunAuthority {
       });
     }
     const requestHash = payloadHash({ event_type: request.event_type, payload: request.payload });
-    return withTransaction(this.pool, async (client) => {
+    this.limitPublishRate(runTopic(runId));
+    const result = await withTransaction(this.pool, async (client) => {
       const run = await lockRun(client, runId);
       const existing = await client.query<EventRow>(
         `SELECT run_id, seq, event_type, request_hash, payload, payload_hash, created_at
@@ -150,14 +169,16 @@ export class RunAuthority {
         });
       }
       const nextStatus = TERMINAL_EVENT_STATUS[request.event_type] ?? 'running';
-      const event = await appendEventLocked(client, run, request, requestHash, nextStatus);
+      const event = await appendEventLocked(client, run, request, requestHash, nextStatus, this.config);
       return { event, idempotentReplay: false };
     });
+    if (!result.idempotentReplay) this.options.onCommitted?.(runTopic(runId), result.event.seq);
+    return result;
   }
 
   /** First cancel appends run.cancel_requested; later cancels are idempotent replays. */
   async cancelRun(runId: string, reason?: string): Promise<{ run: Run; idempotentReplay: boolean }> {
-    return withTransaction(this.pool, async (client) => {
+    const result = await withTransaction(this.pool, async (client) => {
       const run = await lockRun(client, runId);
       if (run.status === 'canceled') return { run: toRun(run), idempotentReplay: true };
       if (TERMINAL.has(run.status)) {
@@ -165,10 +186,12 @@ export class RunAuthority {
       }
       const payload = reason === undefined ? {} : { reason };
       const request = { event_type: CANCEL_EVENT_TYPE, idempotency_key: CANCEL_IDEMPOTENCY_KEY, payload };
-      await appendEventLocked(client, run, request, payloadHash({ event_type: CANCEL_EVENT_TYPE, payload }), 'canceled');
+      await appendEventLocked(client, run, request, payloadHash({ event_type: CANCEL_EVENT_TYPE, payload }), 'canceled', this.config);
       const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runtime.runs WHERE id = $1`, [runId]);
       return { run: toRun(rows[0]!), idempotentReplay: false };
     });
+    if (!result.idempotentReplay) this.options.onCommitted?.(runTopic(runId), result.run.latest_seq);
+    return result;
   }
 
   /** shadow_only: validate, record, publish nothing (SPEC §3.2). */
@@ -200,15 +223,16 @@ async function appendEventLocked(
   request: AppendRunEventRequest,
   requestHash: string,
   nextStatus: RunStatus,
+  config: RuntimeConfig,
 ): Promise<RunEvent> {
   const topic = runTopic(run.id);
   const hash = payloadHash(request.payload);
   const allocated = await client.query<{ seq: string; epoch: string }>(
     `UPDATE runtime.sync_topic_sequences SET head_seq = head_seq + 1, updated_at = now()
-      WHERE topic = $1 RETURNING head_seq AS seq, epoch`,
+      WHERE topic = $1 RETURNING head_seq AS seq, epoch, oldest_available_seq AS oldest`,
     [topic],
   );
-  let seqRow = allocated.rows[0];
+  let seqRow: { seq: string; epoch: string; oldest?: string } | undefined = allocated.rows[0];
   if (!seqRow) {
     // A run created before its topic row existed (or by another implementation): start the topic at 1.
     const created = await client.query<{ seq: string; epoch: string }>(
@@ -232,10 +256,22 @@ async function appendEventLocked(
      VALUES ($1, $2, $3, $4, $2, $5, $6, $7, $8)`,
     [topic, seq, seqRow.epoch, runDocKey(run.id), request.event_type, payloadJson, hash, inserted.created_at],
   );
+  await pruneTopicTail(client, topic, seq, Number(seqRow.oldest ?? 1), config.khala.classes.run_events.retentionEvents);
   await client.query(`UPDATE runtime.runs SET latest_seq = $2, status = $3, updated_at = now() WHERE id = $1`, [run.id, seq, nextStatus]);
   await applyRunSummaryProjection(client, run.id, topic, seq, { run_id: run.id, status: nextStatus, latest_seq: seq, last_event_type: request.event_type });
   await client.query('SELECT pg_notify($1, $2)', [KHALA_NOTIFY_CHANNEL, `${topic}\t${seq}`]);
   return toEvent(inserted);
+}
+
+/**
+ * Retention (SPEC §3.3): keep the last `retention` journal rows of the topic; F moves
+ * to head − retention + 1 in the same transaction, under the topic row lock.
+ */
+async function pruneTopicTail(client: PoolClient, topic: string, head: number, oldest: number, retention: number): Promise<void> {
+  const floor = head - retention + 1;
+  if (floor <= oldest) return;
+  await client.query('DELETE FROM runtime.sync_stream_events WHERE topic = $1 AND seq < $2', [topic, floor]);
+  await client.query('UPDATE runtime.sync_topic_sequences SET oldest_available_seq = $2 WHERE topic = $1', [topic, floor]);
 }
 
 /** Idempotent projection: a seq at or below the checkpoint changes nothing. */

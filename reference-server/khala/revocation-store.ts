@@ -1,0 +1,45 @@
+/**
+ * Revoked sync sessions and devices (POST /internal/v1/sync/sessions/revoke), shared
+ * by every instance through runtime.sync_revocations and a NOTIFY that evicts live
+ * sockets on all of them.
+ */
+import type { Pool } from 'pg';
+import type { SyncTokenClaims } from '../../contracts/generated/khala-frames.ts';
+import { REVOCATION_NOTIFY_CHANNEL, type RevocationNotice } from './khala-hub.ts';
+import type { TokenRevocations } from './sync-token.ts';
+
+export class RevocationStore implements TokenRevocations {
+  constructor(private readonly pool: Pool) {}
+
+  async isRevoked(claims: SyncTokenClaims): Promise<boolean> {
+    if (!claims.sid && !claims.did) return false;
+    const { rowCount } = await this.pool.query(
+      `SELECT 1 FROM runtime.sync_revocations WHERE (kind = 'session' AND value = $1) OR (kind = 'device' AND value = $2) LIMIT 1`,
+      [claims.sid ?? null, claims.did ?? null],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** Records the revocations and tells every instance (including this one) to evict matching sockets. */
+  async revoke(notice: RevocationNotice, reason: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const [kind, values] of [['session', notice.session_ids], ['device', notice.device_ids]] as const) {
+        for (const value of values) {
+          await client.query(
+            `INSERT INTO runtime.sync_revocations (kind, value, reason) VALUES ($1, $2, $3) ON CONFLICT (kind, value) DO NOTHING`,
+            [kind, value, reason],
+          );
+        }
+      }
+      await client.query('SELECT pg_notify($1, $2)', [REVOCATION_NOTIFY_CHANNEL, JSON.stringify(notice)]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
