@@ -4,7 +4,7 @@
 export { contractPaths, loadContractMigrations, type ContractMigration } from './contracts/contract-files.ts';
 export { loadOpenApiContract, type OpenApiContract, type OperationSpec } from './contracts/openapi-operations.ts';
 export { runSmoke, type SmokeOptions, type SmokeResult } from './harness/smoke.ts';
-export { payloadHash, canonicalJson } from './reference-server/authority/payload-hash.ts';
+export { payloadHash, canonicalJson } from './contracts/payload-hash.ts';
 export { toRuntimeConfig, type RuntimeConfig } from './reference-server/config/runtime-config.ts';
 export { computeConfigFingerprint, loadRuntimeEnv, type EnvViolation, type LoadedRuntimeEnv } from './reference-server/config/runtime-env.ts';
 export { startEmbeddedDatabase, type EmbeddedDatabase } from './reference-server/db/embedded-database.ts';

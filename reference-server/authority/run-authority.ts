@@ -15,7 +15,7 @@ import { withTransaction } from '../db/transaction.ts';
 import { ApiError } from '../http/api-error.ts';
 import { KHALA_NOTIFY_CHANNEL, runDocKey, runTopic, topicClassOf } from '../khala/topics.ts';
 import type { PublishRateLimiter } from '../khala/publish-rate-limiter.ts';
-import { canonicalJson, payloadHash } from './payload-hash.ts';
+import { canonicalJson, payloadHash } from '../../contracts/payload-hash.ts';
 
 type Run = components['schemas']['Run'];
 type RunEvent = components['schemas']['RunEvent'];

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payloadHash } from '../../reference-server/authority/payload-hash.ts';
+import { payloadHash } from '../../contracts/payload-hash.ts';
 import { migrate } from '../../reference-server/db/migrate.ts';
 import { DEV_INTERNAL_TOKEN, startTestServer, type TestServer } from '../support/reference-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';

@@ -1,8 +1,8 @@
 /**
- * payload_hash: lowercase hex sha256 of the RFC 8785 canonical JSON of a payload (K3).
+ * payload_hash (K3): lowercase hex sha256 of the RFC 8785 canonical JSON of a payload (K3).
  */
 import canonicalize from 'canonicalize';
-import { sha256Hex } from '../../contracts/contract-files.ts';
+import { sha256Hex } from './contract-files.ts';
 
 export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);
