@@ -12,6 +12,8 @@ import { Counter, Registry } from 'prom-client';
 import { loadOpenApiContract, type OpenApiContract } from '../contracts/openapi-operations.ts';
 import { RunAuthority } from './authority/run-authority.ts';
 import type { RuntimeConfig } from './config/runtime-config.ts';
+import { CreditStore } from './credit/credit-store.ts';
+import { createPaymentBackend } from './credit/payment-backend.ts';
 import { isDatabaseUnavailable } from './db/transaction.ts';
 import { ApiError, errorEnvelope } from './http/api-error.ts';
 import { createInternalBearerCheck } from './http/internal-auth.ts';
@@ -23,6 +25,7 @@ import { KhalaHub } from './khala/khala-hub.ts';
 import { KhalaMetrics } from './khala/khala-metrics.ts';
 import { PublishRateLimiter } from './khala/publish-rate-limiter.ts';
 import { RevocationStore } from './khala/revocation-store.ts';
+import { creditRoutes } from './routes/credit-routes.ts';
 import { createSyncTokenCheck, khalaRoutes } from './routes/khala-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { syncRoutes } from './routes/sync-routes.ts';
@@ -130,6 +133,10 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
   const handlers: Record<string, OperationHandler> = {
     ...healthRoutes({ pool, config, contract }),
     ...runRoutes({ config, runs }),
+    ...creditRoutes({
+      config,
+      credit: new CreditStore({ pool, policy: config.credit.policy, paymentBackend: createPaymentBackend(config.credit.paymentBackend) }),
+    }),
     ...khalaRoutes({ pool, config, hub, metrics: khalaMetrics, revocations, activeConnections: () => gateway.connectionCount }),
     ...syncRoutes({ config, revocations, gateway }),
     getMetrics: async ({ reply }) => {

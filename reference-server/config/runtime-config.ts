@@ -15,6 +15,22 @@ export interface TopicClassLimits {
   publishRatePerSecond: number;
 }
 
+/**
+ * The credit policy of SPEC §3.4 (defaults there; every field overridable by a
+ * RUNTIME_CREDIT_* variable). Served, in the contract's snake_case, by
+ * GET /internal/v1/credit/health.
+ */
+export interface CreditPolicyConfig {
+  maxSatsPerEnvelope: number;
+  maxOutstandingEnvelopesPerAgent: number;
+  maxOfferTtlSeconds: number;
+  minSample: number;
+  lossRateHaltThreshold: number;
+  lnFailureRateHaltThreshold: number;
+  largeSettlementSats: number;
+  healthWindowSeconds: number;
+}
+
 export interface RuntimeConfig {
   profile: 'dev' | 'prod';
   serviceName: string;
@@ -47,6 +63,7 @@ export interface RuntimeConfig {
     classes: Record<TopicClass, TopicClassLimits>;
   };
   http: { bodyLimitBytes: number };
+  credit: { paymentBackend: 'simulated'; policy: CreditPolicyConfig };
   db: { poolMax: number; statementTimeoutMs: number };
   auditLogging: boolean;
   logLevel: string;
@@ -117,6 +134,19 @@ export function toRuntimeConfig(env: LoadedRuntimeEnv): RuntimeConfig {
       classes,
     },
     http: { bodyLimitBytes: int('RUNTIME_HTTP_BODY_LIMIT_BYTES') },
+    credit: {
+      paymentBackend: str('RUNTIME_PAYMENT_BACKEND') as 'simulated',
+      policy: {
+        maxSatsPerEnvelope: int('RUNTIME_CREDIT_MAX_SATS_PER_ENVELOPE'),
+        maxOutstandingEnvelopesPerAgent: int('RUNTIME_CREDIT_MAX_OUTSTANDING_ENVELOPES_PER_AGENT'),
+        maxOfferTtlSeconds: int('RUNTIME_CREDIT_MAX_OFFER_TTL_SECONDS'),
+        minSample: int('RUNTIME_CREDIT_MIN_SAMPLE'),
+        lossRateHaltThreshold: Number(v.RUNTIME_CREDIT_LOSS_RATE_HALT_THRESHOLD),
+        lnFailureRateHaltThreshold: Number(v.RUNTIME_CREDIT_LN_FAILURE_RATE_HALT_THRESHOLD),
+        largeSettlementSats: int('RUNTIME_CREDIT_LARGE_SETTLEMENT_SATS'),
+        healthWindowSeconds: int('RUNTIME_CREDIT_HEALTH_WINDOW_SECONDS'),
+      },
+    },
     db: { poolMax: int('RUNTIME_DB_POOL_MAX'), statementTimeoutMs: int('RUNTIME_DB_STATEMENT_TIMEOUT_MS') },
     auditLogging: bool('ENABLE_AUDIT_LOGGING'),
     logLevel: str('LOG_LEVEL'),
