@@ -1,0 +1,68 @@
+/**
+ * The go/no-go rule (SPEC §5, seed 003 "Go/No-Go policy"), shared by the lane runner and
+ * `report merge` so a merged decision is computed exactly like a single run's.
+ */
+import type { Check, Decision, Report } from '../../contracts/generated/report.ts';
+
+export type GateMode = Report['mode'];
+export type ParitySummary = NonNullable<Report['parity']>;
+
+export interface GateDecision {
+  decision: Decision;
+  /** One line for `decision_reason` and the top of SUMMARY.md. */
+  reason: string;
+  /** check_ids of the required checks that did not pass, in report order. */
+  blocking: string[];
+}
+
+const REASON_LIST_LIMIT = 5;
+
+/**
+ * GO iff every required check `passed` and parity (when it ran) allows (SPEC §5).
+ * A required check that is `failed`, `error` or `skipped` blocks: in `gate` mode a skipped
+ * required check is a failure (seed 003 policy 2). `baseline` mode records the very same
+ * decision; only the CLI's exit code differs (`FAIL_ON_REQUIRED_FAILURE=0`), so `mode`
+ * changes the wording of the reason, never the decision.
+ */
+export function decideGate(checks: readonly Check[], mode: GateMode, parity?: ParitySummary | null): GateDecision {
+  const blockingChecks = checks.filter((check) => check.required === 'required' && check.status !== 'passed');
+  const reasons: string[] = [];
+  if (blockingChecks.length > 0) {
+    const listed = blockingChecks
+      .slice(0, REASON_LIST_LIMIT)
+      .map((check) => `${check.check_id} (${check.status}${check.status === 'skipped' && mode === 'gate' ? ', not allowed in gate mode' : ''})`);
+    const more = blockingChecks.length > REASON_LIST_LIMIT ? ` and ${blockingChecks.length - REASON_LIST_LIMIT} more` : '';
+    const noun = blockingChecks.length === 1 ? 'required check' : 'required checks';
+    reasons.push(`${blockingChecks.length} ${noun} did not pass: ${listed.join(', ')}${more}`);
+  }
+  if (parity && parity.decision !== 'allow') {
+    reasons.push(`parity blocks (${parity.critical} critical, ${parity.warning} warning${parity.reason ? `: ${parity.reason}` : ''})`);
+  }
+  if (reasons.length > 0) {
+    return { decision: 'NO-GO', reason: reasons.join('; '), blocking: blockingChecks.map((check) => check.check_id) };
+  }
+  const required = checks.filter((check) => check.required === 'required').length;
+  const parityNote = parity ? '; parity allows' : '';
+  return { decision: 'GO', reason: `all ${required} required checks passed${parityNote}`, blocking: [] };
+}
+
+/**
+ * The checks SUMMARY.md and report.html list as failing (SPEC §5): every `failed` or
+ * `error` check (optional ones too, marked as such), and in `gate` mode every required
+ * check that was `skipped`.
+ */
+export function listFailingChecks(checks: readonly Check[], mode: GateMode): Check[] {
+  return checks.filter(
+    (check) =>
+      check.status === 'failed' ||
+      check.status === 'error' ||
+      (mode === 'gate' && check.status === 'skipped' && check.required === 'required'),
+  );
+}
+
+/** `totals` of report.json (SPEC §2.6): how many checks have each status. */
+export function countTotals(checks: readonly Check[]): Report['totals'] {
+  const totals = { passed: 0, failed: 0, skipped: 0, error: 0 };
+  for (const check of checks) totals[check.status] += 1;
+  return totals;
+}

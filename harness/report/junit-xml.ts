@@ -1,0 +1,81 @@
+/**
+ * junit.xml of a report folder (SPEC §0 "release gating in CI (exit code + JUnit)", §5), in
+ * the Ant/Jenkins JUnit format CI servers read: one `<testsuite>` per lane, one
+ * `<testcase classname="<lane>" name="<check_id>">` per check.
+ */
+import type { Check, Report } from '../../contracts/generated/report.ts';
+import { summarizeLanes } from './lane-summary.ts';
+import { escapeXmlAttribute, escapeXmlText } from './markup-escape.ts';
+
+/** Milliseconds as JUnit seconds (`0.125`). */
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+function attributes(pairs: Record<string, string | number>): string {
+  return Object.entries(pairs)
+    .map(([name, value]) => ` ${name}="${escapeXmlAttribute(String(value))}"`)
+    .join('');
+}
+
+/** Body of a `<failure>`/`<error>`: the detail, then where the evidence is. */
+function failureBody(check: Check): string {
+  const parts = [check.detail];
+  if (check.log_path) parts.push(`evidence: ${check.log_path}`);
+  return escapeXmlText(parts.filter((part) => part !== '').join('\n'));
+}
+
+function renderTestcase(check: Check): string {
+  const open = `    <testcase${attributes({ classname: check.lane, name: check.check_id, time: seconds(check.duration_ms) })}`;
+  switch (check.status) {
+    case 'passed':
+      return `${open}/>`;
+    case 'failed':
+      return `${open}>\n      <failure${attributes({ message: check.detail, type: check.required })}>${failureBody(check)}</failure>\n    </testcase>`;
+    case 'error':
+      return `${open}>\n      <error${attributes({ message: check.detail, type: check.required })}>${failureBody(check)}</error>\n    </testcase>`;
+    case 'skipped':
+      // The Jenkins junit-4 schema types <skipped> as text only (no attributes): the reason goes inside.
+      return check.detail
+        ? `${open}>\n      <skipped>${escapeXmlText(check.detail)}</skipped>\n    </testcase>`
+        : `${open}>\n      <skipped/>\n    </testcase>`;
+  }
+}
+
+/**
+ * junit.xml text (SPEC §5): `failed` → `<failure message=…>`, `error` → `<error>`,
+ * `skipped` → `<skipped/>` (with the detail as text when there is one); `type` is
+ * `required|optional`; time in seconds. Values are XML-escaped and characters XML 1.0
+ * cannot carry (control characters) are stripped.
+ */
+export function renderJunitXml(report: Report): string {
+  const lanes = summarizeLanes(report).filter((lane) => lane.checks.length > 0);
+  const totalTime = lanes.reduce((sum, lane) => sum + lane.duration_ms, 0);
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  lines.push(
+    `<testsuites${attributes({
+      name: `runtime-gate ${report.decision}`,
+      tests: report.checks.length,
+      failures: report.totals.failed,
+      errors: report.totals.error,
+      time: seconds(totalTime),
+    })}>`,
+  );
+  for (const lane of lanes) {
+    lines.push(
+      `  <testsuite${attributes({
+        name: lane.lane,
+        tests: lane.checks.length,
+        failures: lane.counts.failed,
+        errors: lane.counts.error,
+        skipped: lane.counts.skipped,
+        time: seconds(lane.duration_ms),
+        timestamp: report.started_at,
+      })}>`,
+    );
+    for (const check of lane.checks) lines.push(renderTestcase(check));
+    lines.push('  </testsuite>');
+  }
+  lines.push('</testsuites>', '');
+  return lines.join('\n');
+}
