@@ -1,38 +1,49 @@
 /**
- * `npm run gate`: start the reference server on the embedded PostgreSQL and check it.
- *
- * Today this runs the checks that exist (contract lint, the seed-000 smoke probe:
- * health, readiness, authority path); the lane runner with report folders is the
- * harness-core issue, which replaces the body of this script with runGate().
+ * `npm run gate`: start the reference server on the embedded PostgreSQL, run every
+ * implemented lane against it with runGate, write the report, print the decision and
+ * the report path, exit 0 on GO.
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../contracts/contract-files.ts';
-import { lintContracts } from '../harness/contract/lint-contracts.ts';
-import { runSmoke } from '../harness/smoke.ts';
+import { runGate } from '../harness/run-gate.ts';
+import { runtimeEnvSchema } from '../reference-server/config/runtime-env.ts';
 import { serve } from '../reference-server/main.ts';
 
 const started = Date.now();
-const dataDir = join(PACKAGE_ROOT, '.runtime-gate', 'gate');
+const stateDir = join(PACKAGE_ROOT, '.runtime-gate');
+const dataDir = join(stateDir, 'gate');
 mkdirSync(dataDir, { recursive: true });
-chmodSync(join(PACKAGE_ROOT, '.runtime-gate'), 0o755);
+chmodSync(stateDir, 0o755);
 chmodSync(dataDir, 0o755);
-const env = { RUNTIME_ENV: 'dev', LOG_LEVEL: 'warn', RUNTIME_BUILD_SHA: 'dev' };
-const running = await serve({ env, dataDir, port: 0 });
+const devDefault = (name: string) => String(runtimeEnvSchema.properties[name]!['x-dev-default']);
+const running = await serve({ env: { RUNTIME_ENV: 'dev', LOG_LEVEL: 'warn', RUNTIME_BUILD_SHA: 'dev' }, dataDir, port: 0 });
 if ('exitCode' in running) {
   process.exitCode = 2;
 } else {
-  let go = false;
   try {
     console.log(`gate: reference server on ${running.url} (embedded PostgreSQL in ${dataDir})`);
-    const findings = await lintContracts();
-    console.log(`${findings.length === 0 ? 'ok  ' : 'FAIL'} contract.lint: ${findings.length === 0 ? 'contracts lint clean' : findings.map((f) => `${f.contract}: ${f.message}`).join('; ')}`);
-    const smoke = await runSmoke({ baseUrl: running.url, internalToken: 'runtime-gate-dev-internal-token-not-for-prod' });
-    for (const step of smoke.steps) console.log(`${step.ok ? 'ok  ' : 'FAIL'} smoke.${step.name}: ${step.detail}`);
-    go = findings.length === 0 && smoke.ok;
+    const tty = process.stdout.isTTY;
+    const result = await runGate({
+      candidate: {
+        name: 'reference',
+        base_url: running.url,
+        internal_token: devDefault('RUNTIME_INTERNAL_TOKEN'),
+        sync_signing_key: devDefault('RUNTIME_SYNC_TOKEN_SIGNING_KEY'),
+        expected_build_sha: 'dev',
+        profile: 'live',
+      },
+      onProgress: (line) => console.log(`gate: ${line}`),
+      onCheckFinished: (check) => {
+        const mark = tty ? { passed: '\u001b[32m✓\u001b[0m', failed: '\u001b[31m✗\u001b[0m', error: '\u001b[31m!\u001b[0m', skipped: '-' }[check.status] : check.status.toUpperCase();
+        console.log(`${mark} ${check.check_id} (${check.required}, ${check.duration_ms} ms)${check.status === 'passed' ? '' : `: ${check.detail}`}`);
+      },
+    });
+    console.log(`gate: ${result.report.decision}: ${result.report.decision_reason} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(`gate: report ${result.dir}`);
+    console.log(result.evidence);
+    process.exitCode = result.exitCode;
   } finally {
     await running.stop();
   }
-  console.log(`gate: ${go ? 'GO' : 'NO-GO'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  process.exitCode = go ? 0 : 1;
 }

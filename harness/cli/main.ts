@@ -14,6 +14,14 @@ Usage:
                                  apply contract migrations to DATABASE_URL (or DB_URL)
   runtime-gate smoke --url URL [--internal-token T] [--no-writes]
                                  seed-000 health + authority-path probe
+  runtime-gate validate [--target URL | --config F] [--baseline URL] [--lanes a,b] [--out DIR]
+                       [--mode gate|baseline] [--shard i/n] [--internal-token T] [--sync-signing-key K]
+                       [--db-url U] [--expected-build-sha S] [--no-writes] [--allow-payments]
+                       [--wait-ready SECONDS] [--sign-key PEM] [--check-timeout-ms N] [--json] [--list-checks]
+                                 run the lanes and write a GO/NO-GO report (exit 0 GO, 1 NO-GO, 2 usage)
+  runtime-gate report verify DIR [--pubkey PEM]
+  runtime-gate report merge DIR... --out DIR
+                                 verify a report folder's manifest (and signature); merge shards
   runtime-gate contracts generate|check
                                  regenerate contracts/generated/ or fail when stale
   runtime-gate help              this text
@@ -33,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
       return commandSmoke(rest);
     case 'contracts':
       return commandContracts(rest);
+    case 'validate':
+      return commandValidate(rest);
+    case 'report':
+      return commandReport(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -123,11 +135,118 @@ async function commandContracts(args: string[]): Promise<number> {
   return run.status ?? 1;
 }
 
+async function commandValidate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      target: { type: 'string' }, 'internal-token': { type: 'string' }, 'sync-signing-key': { type: 'string' }, 'db-url': { type: 'string' },
+      'expected-build-sha': { type: 'string' }, baseline: { type: 'string' }, 'baseline-internal-token': { type: 'string' },
+      'baseline-sync-signing-key': { type: 'string' }, 'baseline-db-url': { type: 'string' }, profile: { type: 'string' },
+      config: { type: 'string' }, lanes: { type: 'string' }, out: { type: 'string' }, mode: { type: 'string' }, shard: { type: 'string' },
+      'no-writes': { type: 'boolean' }, 'allow-payments': { type: 'boolean' }, 'wait-ready': { type: 'string' }, 'sign-key': { type: 'string' },
+      'check-timeout-ms': { type: 'string' }, 'run-timeout-ms': { type: 'string' }, 'env-file': { type: 'string', multiple: true },
+      json: { type: 'boolean' }, 'list-checks': { type: 'boolean' },
+    },
+  });
+  const { ALL_LANES, runGate, listChecks } = await import('../run-gate.ts');
+  if (values['list-checks']) {
+    for (const line of listChecks()) process.stdout.write(`${line}\n`);
+    return 0;
+  }
+  const { ConfigError, readGateConfigFile, resolveTargets } = await import('../target.ts');
+  try {
+    const file = values.config ? readGateConfigFile(values.config) : {};
+    const targets = resolveTargets(values, process.env, file);
+    const lanes = values.lanes?.split(',').map((l) => l.trim()).filter(Boolean) ?? file.lanes;
+    for (const lane of [...(lanes ?? []), ...(file.required_lanes ?? [])]) {
+      if (!(ALL_LANES as string[]).includes(lane)) throw new UsageError(`unknown lane ${lane} (lanes: ${ALL_LANES.join(', ')})`);
+    }
+    const mode = values.mode ?? file.mode ?? 'gate';
+    if (mode !== 'gate' && mode !== 'baseline') throw new UsageError('--mode must be gate or baseline');
+    let shard: { index: number; count: number } | undefined;
+    if (values.shard) {
+      const match = /^(\d+)\/(\d+)$/.exec(values.shard);
+      if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) throw new UsageError('--shard must be i/n with 1 ≤ i ≤ n');
+      shard = { index: Number(match[1]), count: Number(match[2]) };
+    }
+    const tty = process.stderr.isTTY && !values.json;
+    const result = await runGate({
+      candidate: targets.candidate,
+      ...(targets.baseline ? { baseline: targets.baseline } : {}),
+      ...(lanes ? { lanes: lanes as never } : {}),
+      ...(file.required_lanes ? { requiredLanes: file.required_lanes as never } : {}),
+      ...(file.optional_checks ? { optionalChecks: file.optional_checks } : {}),
+      mode,
+      ...(values.out ? { outDir: values.out } : {}),
+      ...(values['no-writes'] ? { noWrites: true } : {}),
+      ...(values['allow-payments'] ? { allowPayments: true } : {}),
+      ...(values['env-file'] ? { envFiles: values['env-file'] } : {}),
+      ...(shard ? { shard } : {}),
+      ...(values['sign-key'] ? { signKey: values['sign-key'] } : {}),
+      ...(values['check-timeout-ms'] ? { checkTimeoutMs: Number(values['check-timeout-ms']) } : {}),
+      ...(values['run-timeout-ms'] ? { runTimeoutMs: Number(values['run-timeout-ms']) } : {}),
+      ...(values['wait-ready'] ? { waitReadySeconds: Number(values['wait-ready']) } : {}),
+      onProgress: (line) => {
+        if (!values.json) process.stderr.write(`${line}\n`);
+      },
+      onCheckFinished: (check) => {
+        if (values.json) return;
+        const mark = { passed: tty ? '\u001b[32m✓\u001b[0m' : 'PASS', failed: tty ? '\u001b[31m✗\u001b[0m' : 'FAIL', error: tty ? '\u001b[31m!\u001b[0m' : 'ERROR', skipped: tty ? '-' : 'SKIP' }[check.status];
+        process.stderr.write(`${mark} ${check.check_id} (${check.required}, ${check.duration_ms} ms)${check.status === 'passed' ? '' : `: ${check.detail}`}\n`);
+      },
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(result.report)}\n`);
+    else {
+      process.stdout.write(`${result.report.decision}: ${result.report.decision_reason}\n`);
+      process.stdout.write(`report: ${result.dir}\n${result.evidence}\n`);
+    }
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function commandReport(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const report = await import('../report/index.ts');
+  const { readFileSync } = await import('node:fs');
+  if (sub === 'verify') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { pubkey: { type: 'string' } } });
+    if (positionals.length !== 1) throw new UsageError('report verify needs exactly one DIR');
+    const result = await report.verifyReportFolder(positionals[0]!, values.pubkey ? { publicKey: readFileSync(values.pubkey, 'utf8') } : {});
+    for (const problem of result.problems) process.stderr.write(`${problem}\n`);
+    process.stdout.write(result.ok ? `ok: ${positionals[0]} sha256:${result.manifestSha256}\n` : `FAILED: ${result.problems.length} problem(s)\n`);
+    return result.ok ? 0 : 1;
+  }
+  if (sub === 'merge') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, pubkey: { type: 'string' }, 'sign-key': { type: 'string' } } });
+    if (!values.out || positionals.length === 0) throw new UsageError('report merge needs DIR... and --out DIR');
+    try {
+      const merged = await report.mergeReportFolders(positionals, values.out, {
+        ...(values.pubkey ? { publicKey: readFileSync(values.pubkey, 'utf8') } : {}),
+        ...(values['sign-key'] ? { signKey: readFileSync(values['sign-key'], 'utf8') } : {}),
+      });
+      process.stdout.write(`${merged.report.decision}: ${merged.report.decision_reason}\n${report.evidenceLine(merged)}\n`);
+      return merged.report.decision === 'GO' ? 0 : 1;
+    } catch (error) {
+      if (error instanceof report.MergeError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  throw new UsageError('report needs verify or merge');
+}
+
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${text} is not a port`);
   return port;
 }
+
+// A closed stdout (e.g. `| head`) ends the command quietly instead of crashing it.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,0 +1,84 @@
+/**
+ * The health lane (SPEC §4): liveness, readiness, the internal health document and
+ * its schema, the running build sha against --expected-build-sha, and latency.
+ */
+import { loadOpenApiContract } from '../../contracts/openapi-operations.ts';
+import { type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
+
+export const LATENCY_SAMPLES = 20;
+export const LATENCY_P95_LIMIT_MS = 1000;
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+export function healthLane(): CheckDefinition[] {
+  return [
+    {
+      id: 'health.healthz.status',
+      lane: 'health',
+      description: 'GET /healthz answers 200 with status ok',
+      async run({ http }) {
+        const r = await http.request({ method: 'GET', path: '/healthz' });
+        expectThat(r.status === 200, `GET /healthz: expected 200, got ${r.status}`);
+        expectThat(r.json?.status === 'ok', `GET /healthz: $.status expected "ok", got ${JSON.stringify(r.json?.status)}`);
+        return `build_sha=${r.json.build_sha} authority_write_mode=${r.json.authority_write_mode}`;
+      },
+    },
+    {
+      id: 'health.readyz.ready',
+      lane: 'health',
+      description: 'GET /readyz answers 200: database reachable and migration ledger equals the contract',
+      async run({ http }) {
+        const r = await http.request({ method: 'GET', path: '/readyz' });
+        expectThat(r.status === 200, `GET /readyz: expected 200, got ${r.status}${r.json?.reasons ? `: ${r.json.reasons.join(', ')}` : ''}`);
+        return `schema_version=${r.json?.schema_version}`;
+      },
+    },
+    {
+      id: 'health.internal.schema',
+      lane: 'health',
+      description: 'GET /internal/v1/health answers 200 and matches InternalHealthResponse',
+      async run({ http }) {
+        const r = await http.request({ method: 'GET', path: '/internal/v1/health' });
+        const contract = await loadOpenApiContract();
+        const violations = contract.validateResponse('getInternalHealth', r.status, r.json ?? r.text, r.headers.get('content-type') ?? undefined);
+        expectThat(violations.length === 0, violations.map((v) => v.message).join('; '));
+        expectThat(r.json.status === 'ok', `GET /internal/v1/health: $.status is ${r.json.status}`);
+        return `schema_version=${r.json.schema_version} config_fingerprint=${r.json.config_fingerprint}`;
+      },
+    },
+    {
+      id: 'health.build-sha.expected',
+      lane: 'health',
+      description: 'the running build_sha equals --expected-build-sha on /healthz and /internal/v1/health',
+      async run({ http, target }) {
+        if (!target.expected_build_sha) throw new CheckSkip('missing_input:expected_build_sha');
+        const healthz = await http.request({ method: 'GET', path: '/healthz' });
+        const internal = await http.request({ method: 'GET', path: '/internal/v1/health' });
+        for (const [path, sha] of [['/healthz', healthz.json?.build_sha], ['/internal/v1/health', internal.json?.build_sha]] as const) {
+          expectThat(sha === target.expected_build_sha, `${path}: build_sha ${JSON.stringify(sha)}, expected ${target.expected_build_sha}`);
+        }
+        return `build_sha=${target.expected_build_sha}`;
+      },
+    },
+    {
+      id: 'health.latency.healthz-p95',
+      lane: 'health',
+      description: `p95 of ${LATENCY_SAMPLES} sequential GET /healthz is at most ${LATENCY_P95_LIMIT_MS} ms`,
+      async run({ http, run }) {
+        const samples: number[] = [];
+        for (let i = 0; i < LATENCY_SAMPLES; i++) {
+          const r = await http.request({ method: 'GET', path: '/healthz' });
+          expectThat(r.status === 200, `GET /healthz #${i + 1}: ${r.status}`);
+          samples.push(r.durationMs);
+        }
+        run.latencies['GET /healthz'] = samples;
+        const p95 = percentile(samples, 95);
+        expectThat(p95 <= LATENCY_P95_LIMIT_MS, `p95 ${p95} ms exceeds ${LATENCY_P95_LIMIT_MS} ms`);
+        return `p50=${percentile(samples, 50)} ms p95=${p95} ms max=${Math.max(...samples)} ms`;
+      },
+    },
+  ];
+}

@@ -1,0 +1,217 @@
+/**
+ * runGate(options) → report (SPEC §5): resolves which lanes are required, runs their
+ * checks against the candidate under per-check and whole-run deadlines, decides
+ * GO/NO-GO and writes the report folder.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Check, Lane, Report, Target } from '../contracts/generated/report.ts';
+import { contractPaths, PACKAGE_ROOT, sha256Hex } from '../contracts/contract-files.ts';
+import { PACKAGE_VERSION } from '../reference-server/package-version.ts';
+import { type CheckDefinition, type CheckOutcome, type RunState, runChecks } from './check-runner.ts';
+import { contractLane } from './lanes/contract-lane.ts';
+import { creditLane } from './lanes/credit-lane.ts';
+import { healthLane } from './lanes/health-lane.ts';
+import { observabilityLane } from './lanes/observability-lane.ts';
+import { countTotals, decideGate, evidenceLine, logPathFor, writeReportFolder } from './report/index.ts';
+import { TargetHttp } from './target-http.ts';
+import { type TargetSpec, targetSecrets } from './target.ts';
+
+export const ALL_LANES: Lane[] = ['health', 'contract', 'khala', 'parity', 'credit', 'drift', 'roles', 'env', 'observability'];
+/** Lanes this harness version implements, each a list of checks. */
+const LANE_CHECKS: Partial<Record<Lane, () => CheckDefinition[]>> = {
+  health: healthLane,
+  contract: contractLane,
+  credit: creditLane,
+  observability: observabilityLane,
+};
+/**
+ * SPEC §5: required by default (they need only a URL and credentials). A default lane
+ * that this version does not implement yet (khala) is reported as skipped
+ * `not_implemented` and optional, so the report shows the gap without blocking.
+ */
+const DEFAULT_REQUIRED: Lane[] = ['health', 'contract', 'khala', 'credit', 'observability'];
+
+export interface RunGateOptions {
+  candidate: TargetSpec;
+  baseline?: TargetSpec;
+  /** Narrows the lanes that run (and are required). */
+  lanes?: Lane[];
+  /** Replaces the default required lanes (config file `required_lanes`). */
+  requiredLanes?: Lane[];
+  optionalChecks?: string[];
+  mode?: 'gate' | 'baseline';
+  /** The report folder itself; default reports/<YYYYMMDDTHHMMSSZ>/. */
+  outDir?: string;
+  noWrites?: boolean;
+  allowPayments?: boolean;
+  envFiles?: string[];
+  shard?: { index: number; count: number };
+  signKey?: string;
+  checkTimeoutMs?: number;
+  runTimeoutMs?: number;
+  waitReadySeconds?: number;
+  onCheckFinished?: (check: Check) => void;
+  onProgress?: (line: string) => void;
+}
+
+export interface RunGateResult {
+  report: Report;
+  dir: string;
+  manifestSha256: string;
+  evidence: string;
+  exitCode: 0 | 1;
+}
+
+/** `validate --list-checks`: every check id with required/optional by default. */
+export function listChecks(): string[] {
+  const lines: string[] = [];
+  for (const lane of ALL_LANES) {
+    const factory = LANE_CHECKS[lane];
+    if (!factory) {
+      lines.push(`${lane}.lane.inputs\toptional\tnot implemented in this version`);
+      continue;
+    }
+    for (const check of factory()) lines.push(`${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
+  }
+  return lines;
+}
+
+export function runTimestamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+function contractDigests(): Record<string, string> {
+  const files = [contractPaths.openapi, contractPaths.asyncapi, contractPaths.khalaOrdering, contractPaths.runtimeEnvSchema, contractPaths.dbRoles, contractPaths.reportSchema];
+  for (const name of readdirSync(contractPaths.migrationsDir).sort()) if (name.endsWith('.sql')) files.push(join(contractPaths.migrationsDir, name));
+  return Object.fromEntries(files.map((file) => [relative(PACKAGE_ROOT, file), sha256Hex(readFileSync(file))]));
+}
+
+/** Which lanes must run, and which of them are required, with the reason a lane has no checks. */
+export function planLanes(options: RunGateOptions): { lane: Lane; required: boolean; missingInput?: string }[] {
+  const required = new Set<Lane>(options.requiredLanes ?? DEFAULT_REQUIRED);
+  if (!options.requiredLanes) {
+    if (options.candidate.db_url) {
+      required.add('drift');
+      required.add('roles');
+    }
+    if (options.envFiles?.length) required.add('env');
+    if (options.baseline) required.add('parity');
+  }
+  const selected = options.lanes ?? ALL_LANES;
+  return selected.map((lane) => {
+    // A lane this version does not implement is listed (skipped, not_implemented) but only
+    // required when the caller asked for it by name (--lanes or required_lanes).
+    const requested = options.lanes?.includes(lane) || options.requiredLanes?.includes(lane);
+    const isRequired = LANE_CHECKS[lane] ? (options.lanes ? true : required.has(lane)) : Boolean(requested);
+    const plan: { lane: Lane; required: boolean; missingInput?: string } = { lane, required: isRequired };
+    if (lane === 'parity' && !options.baseline) plan.missingInput = 'baseline';
+    if ((lane === 'drift' || lane === 'roles') && !options.candidate.db_url) plan.missingInput = 'db_url';
+    if (lane === 'env' && !options.envFiles?.length) plan.missingInput = 'env_file';
+    if (lane === 'khala' && !options.candidate.sync_signing_key && !options.candidate.sync_token) plan.missingInput = 'sync_signing_key';
+    return plan;
+  });
+}
+
+async function preflight(target: TargetSpec, run: RunState, options: RunGateOptions): Promise<{ buildSha: string | null; service: string | null }> {
+  const noop = () => {};
+  const http = new TargetHttp(target, [], 'preflight', new AbortController().signal, noop, 5000);
+  const deadline = Date.now() + (options.waitReadySeconds ?? 0) * 1000;
+  for (;;) {
+    const ready = await http.request({ method: 'GET', path: '/readyz' }).catch(() => undefined);
+    const healthz = await http.request({ method: 'GET', path: '/healthz' }).catch(() => undefined);
+    const shaOk = !target.expected_build_sha || healthz?.json?.build_sha === target.expected_build_sha;
+    if ((ready?.status === 200 && shaOk) || Date.now() >= deadline) break;
+    options.onProgress?.(`waiting for ${target.base_url}/readyz${target.expected_build_sha ? ` and build_sha ${target.expected_build_sha}` : ''}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const health = await http.request({ method: 'GET', path: '/internal/v1/health' }).catch(() => undefined);
+  const json = health?.status === 200 ? health.json : undefined;
+  run.writeMode = json?.authority_write_mode;
+  run.paymentBackend = json?.payment_backend;
+  run.allowWrites = !options.noWrites && run.writeMode === 'rust_active';
+  return { buildSha: typeof json?.build_sha === 'string' ? json.build_sha : null, service: typeof json?.service === 'string' ? json.service : null };
+}
+
+export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
+  const startedAt = new Date();
+  const mode = options.mode ?? 'gate';
+  const runId = runTimestamp(startedAt);
+  const probeId = `runtime-gate-probe-${runId.toLowerCase()}-${randomBytes(3).toString('hex')}`;
+  const dir = options.outDir ?? join(PACKAGE_ROOT, 'reports', runId);
+  const run: RunState = { exchanges: [], allowWrites: false, allowPayments: options.allowPayments ?? false, latencies: {} };
+  const secrets = [...targetSecrets(options.candidate), ...(options.baseline ? targetSecrets(options.baseline) : [])];
+  const redact = (text: string) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
+  const identity = await preflight(options.candidate, run, options);
+  options.onProgress?.(`target ${options.candidate.base_url}: build_sha=${identity.buildSha ?? '?'} authority_write_mode=${run.writeMode ?? '?'}${run.allowWrites ? '' : ' (write checks skipped)'}`);
+
+  const plan = planLanes(options);
+  const definitions: CheckDefinition[] = [];
+  const placeholders: Check[] = [];
+  for (const { lane, required, missingInput } of plan) {
+    const factory = LANE_CHECKS[lane];
+    if (missingInput || !factory) {
+      // A required lane that cannot run is reported, never silently passed (SPEC §5).
+      const id = `${lane}.lane.inputs`;
+      placeholders.push({
+        check_id: id, lane, required: required ? 'required' : 'optional', status: 'skipped', duration_ms: 0,
+        description: `the ${lane} lane`, log_path: '', target: options.candidate.name,
+        detail: factory ? `missing_input:${missingInput}` : `not_implemented: this harness version has no ${lane} lane yet${missingInput ? ` (and missing_input:${missingInput})` : ''}`,
+      });
+      continue;
+    }
+    for (const definition of factory()) definitions.push(required ? definition : { ...definition, optional: true });
+  }
+  const shard = options.shard ?? { index: 1, count: 1 };
+  const sharded = definitions.filter((_, i) => i % shard.count === shard.index - 1);
+  const outcomes: CheckOutcome[] = await runChecks(sharded, {
+    target: options.candidate,
+    run,
+    probeId,
+    ...(options.checkTimeoutMs ? { defaultTimeoutMs: options.checkTimeoutMs } : {}),
+    runDeadline: Date.now() + (options.runTimeoutMs ?? 10 * 60_000),
+    optionalChecks: new Set(options.optionalChecks ?? []),
+    redact,
+    ...(options.onCheckFinished ? { onCheckFinished: options.onCheckFinished } : {}),
+  });
+  for (const placeholder of placeholders) options.onCheckFinished?.(placeholder);
+  const checks = [...outcomes.map((o) => o.check), ...(shard.index === 1 ? placeholders : [])];
+  const logs = new Map(outcomes.map((o) => [o.check.check_id, o.log]));
+  const decision = decideGate(checks, mode);
+  const target: Target = {
+    role: 'candidate', name: options.candidate.name, base_url: options.candidate.base_url, build_sha: identity.buildSha,
+    expected_build_sha: options.candidate.expected_build_sha ?? null, service: identity.service, authority_write_mode: run.writeMode ?? null,
+    profile: options.candidate.profile ?? 'live',
+  };
+  const report: Report = {
+    schema: 'runtime-gate.report.v1',
+    run_id: runId,
+    decision: decision.decision,
+    decision_reason: decision.reason,
+    mode,
+    shard,
+    harness_version: PACKAGE_VERSION,
+    contract_digests: contractDigests(),
+    targets: [target],
+    lanes: plan.map(({ lane, required }) => {
+      const laneChecks = checks.filter((c) => c.lane === lane);
+      const status = laneChecks.some((c) => c.status === 'error') ? 'error' : laneChecks.some((c) => c.status === 'failed') ? 'failed' : laneChecks.every((c) => c.status === 'skipped') ? 'skipped' : 'passed';
+      return { lane, required, status };
+    }),
+    checks,
+    totals: countTotals(checks),
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+  };
+  for (const check of checks) if (!logs.has(check.check_id)) check.log_path = '';
+  for (const check of checks) if (logs.has(check.check_id)) check.log_path = logPathFor(check.check_id);
+  const written = await writeReportFolder(dir, report, { logs, ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
+  return {
+    report,
+    dir: written.dir,
+    manifestSha256: written.manifestSha256,
+    evidence: evidenceLine(written),
+    exitCode: decision.decision === 'GO' || mode === 'baseline' ? 0 : 1,
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * Targets of a gate run (SPEC §4): from flags, RUNTIME_GATE_* environment variables
+ * or a JSON config file — flags override env, env overrides the file. Secrets may
+ * be given as `env:VAR` or `file:PATH` references so they never sit in a config file.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface TargetSpec {
+  name: string;
+  base_url: string;
+  ws_url?: string;
+  internal_token?: string;
+  sync_signing_key?: string;
+  sync_token?: string;
+  db_url?: string;
+  expected_build_sha?: string;
+  node_urls?: string[];
+  headers?: Record<string, string>;
+  sync_token_issuer?: string;
+  sync_token_audience?: string;
+  profile?: 'test' | 'live';
+}
+
+export interface GateConfigFile {
+  targets?: { candidate?: Partial<TargetSpec>; baseline?: Partial<TargetSpec> };
+  lanes?: string[];
+  required_lanes?: string[];
+  optional_checks?: string[];
+  mode?: 'gate' | 'baseline';
+  max_warnings?: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const SECRET_FIELDS = ['internal_token', 'sync_signing_key', 'sync_token', 'db_url'] as const;
+
+/** Resolves an `env:VAR` or `file:PATH` reference; other values are returned as they are. */
+export function resolveSecretReference(value: string, field: string, env: Record<string, string | undefined>): string {
+  if (value.startsWith('env:')) {
+    const name = value.slice(4);
+    const resolved = env[name];
+    if (resolved === undefined || resolved === '') throw new ConfigError(`${field}: environment variable ${name} is not set`);
+    return resolved;
+  }
+  if (value.startsWith('file:')) {
+    const path = value.slice(5);
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch (error) {
+      throw new ConfigError(`${field}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  }
+  return value;
+}
+
+function validateTarget(role: string, spec: Partial<TargetSpec>, env: Record<string, string | undefined>): TargetSpec {
+  if (!spec.base_url) throw new ConfigError(`${role}: base_url is required (--target URL, RUNTIME_GATE_TARGET_URL or the config file)`);
+  let url: URL;
+  try {
+    url = new URL(spec.base_url);
+  } catch {
+    throw new ConfigError(`${role}: base_url ${spec.base_url} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${role}: base_url must be http(s), got ${url.protocol}`);
+  const resolved: TargetSpec = { ...spec, name: spec.name ?? role, base_url: spec.base_url.replace(/\/+$/, '') } as TargetSpec;
+  for (const field of SECRET_FIELDS) {
+    const value = resolved[field];
+    if (typeof value === 'string') resolved[field] = resolveSecretReference(value, `${role}.${field}`, env);
+  }
+  if (resolved.profile !== undefined && resolved.profile !== 'test' && resolved.profile !== 'live') throw new ConfigError(`${role}: profile must be test or live`);
+  return resolved;
+}
+
+export interface TargetFlags {
+  target?: string;
+  'internal-token'?: string;
+  'sync-signing-key'?: string;
+  'db-url'?: string;
+  'expected-build-sha'?: string;
+  baseline?: string;
+  'baseline-internal-token'?: string;
+  'baseline-sync-signing-key'?: string;
+  'baseline-db-url'?: string;
+  profile?: string;
+}
+
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+}
+
+/** Merges file < env < flags into candidate (and baseline when any source names one). */
+export function resolveTargets(flags: TargetFlags, env: Record<string, string | undefined>, file: GateConfigFile = {}): { candidate: TargetSpec; baseline?: TargetSpec } {
+  const candidate = {
+    ...(file.targets?.candidate ?? {}),
+    ...defined({
+      base_url: env.RUNTIME_GATE_TARGET_URL,
+      internal_token: env.RUNTIME_GATE_INTERNAL_TOKEN,
+      sync_signing_key: env.RUNTIME_GATE_SYNC_SIGNING_KEY,
+      db_url: env.RUNTIME_GATE_DB_URL,
+      expected_build_sha: env.RUNTIME_GATE_EXPECTED_BUILD_SHA,
+    }),
+    ...defined({
+      base_url: flags.target,
+      internal_token: flags['internal-token'],
+      sync_signing_key: flags['sync-signing-key'],
+      db_url: flags['db-url'],
+      expected_build_sha: flags['expected-build-sha'],
+      profile: flags.profile as TargetSpec['profile'],
+    }),
+  };
+  const baselineParts = {
+    ...(file.targets?.baseline ?? {}),
+    ...defined({
+      base_url: env.RUNTIME_GATE_BASELINE_URL,
+      internal_token: env.RUNTIME_GATE_BASELINE_INTERNAL_TOKEN,
+      sync_signing_key: env.RUNTIME_GATE_BASELINE_SYNC_SIGNING_KEY,
+      db_url: env.RUNTIME_GATE_BASELINE_DB_URL,
+    }),
+    ...defined({
+      base_url: flags.baseline,
+      internal_token: flags['baseline-internal-token'],
+      sync_signing_key: flags['baseline-sync-signing-key'],
+      db_url: flags['baseline-db-url'],
+    }),
+  };
+  const result: { candidate: TargetSpec; baseline?: TargetSpec } = { candidate: validateTarget('candidate', { name: 'candidate', ...candidate }, env) };
+  if (Object.keys(baselineParts).length > 0) result.baseline = validateTarget('baseline', { name: 'baseline', ...baselineParts }, env);
+  return result;
+}
+
+export function readGateConfigFile(path: string): GateConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`--config ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as GateConfigFile;
+  } catch (error) {
+    throw new ConfigError(`--config ${path}: not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Every secret value of a target, for redaction of logs and reports. */
+export function targetSecrets(target: TargetSpec): string[] {
+  const secrets = SECRET_FIELDS.map((f) => target[f]).filter((v): v is string => typeof v === 'string' && v.length >= 4);
+  for (const value of Object.values(target.headers ?? {})) if (value.length >= 8) secrets.push(value);
+  const password = target.db_url ? (() => { try { return decodeURIComponent(new URL(target.db_url).password); } catch { return ''; } })() : '';
+  if (password.length >= 4) secrets.push(password);
+  return secrets;
+}
