@@ -14,3 +14,7 @@ export { createPool } from './reference-server/db/pool.ts';
 export { diffSchemaSnapshots, readSchemaSnapshot, type SchemaSnapshot } from './reference-server/db/schema-snapshot.ts';
 export { serve } from './reference-server/main.ts';
 export { createReferenceServer, type ReferenceServer, type ReferenceServerOptions } from './reference-server/server.ts';
+export { runGate, type RunGateOptions, type RunGateResult } from './harness/run-gate.ts';
+export { KhalaClient, KhalaHandshakeError, MemoryCursorStore, type Anomaly, type CursorStore, type KhalaClientOptions } from './harness/khala/khala-client.ts';
+export { evidenceLine, mergeReportFolders, verifyReportFolder, writeReportFolder } from './harness/report/index.ts';
+export { resolveTargets, type TargetSpec } from './harness/target.ts';

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Seed 003's cutover validation entry point, mapped onto `runtime-gate validate`.
+#
+#   STAGING_RUNTIME_BASE_URL=https://... PROD_RUNTIME_BASE_URL=https://... \
+#   RUNTIME_GATE_INTERNAL_TOKEN=env-or-file-ref FAIL_ON_REQUIRED_FAILURE=1 \
+#   scripts/validate-cutover.sh [extra validate flags...]
+#
+# FAIL_ON_REQUIRED_FAILURE=0 is for pre-cutover baseline capture only (--mode baseline:
+# the same report, exit 0). Production gate decisions run with 1 (the default).
+# Per-environment credentials: STAGING_RUNTIME_INTERNAL_TOKEN / PROD_RUNTIME_INTERNAL_TOKEN
+# (else RUNTIME_GATE_INTERNAL_TOKEN), STAGING_EXPECTED_BUILD_SHA / PROD_EXPECTED_BUILD_SHA.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${FAIL_ON_REQUIRED_FAILURE:-1}" in
+  1) mode=gate ;;
+  0) mode=baseline ;;
+  *) echo "validate-cutover: FAIL_ON_REQUIRED_FAILURE must be 0 or 1" >&2; exit 2 ;;
+esac
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+ran=0
+status=0
+for env in STAGING PROD; do
+  url_var="${env}_RUNTIME_BASE_URL"
+  url="${!url_var:-}"
+  [ -n "$url" ] || { echo "validate-cutover: ${url_var} not set; skipping ${env,,}"; continue; }
+  token_var="${env}_RUNTIME_INTERNAL_TOKEN"
+  sha_var="${env}_EXPECTED_BUILD_SHA"
+  args=(validate --target "$url" --mode "$mode" --out "reports/${stamp}-${env,,}")
+  [ -n "${!token_var:-}" ] && args+=(--internal-token "${!token_var}")
+  [ -n "${!sha_var:-}" ] && args+=(--expected-build-sha "${!sha_var}")
+  echo "validate-cutover: ${env,,} ${url} (mode ${mode})"
+  ran=$((ran + 1))
+  node bin/runtime-gate.mjs "${args[@]}" "$@" || status=$?
+done
+if [ "$ran" -eq 0 ]; then
+  echo "validate-cutover: set STAGING_RUNTIME_BASE_URL and/or PROD_RUNTIME_BASE_URL" >&2
+  exit 2
+fi
+exit "$status"
