@@ -129,6 +129,16 @@ describe('resume through dropped connections', () => {
   }, 60_000);
 });
 
+describe('shutdown', () => {
+  it('closes live sockets with 1001 when the server shuts down', async () => {
+    const other = await startTestServer(db);
+    const probe = await FrameProbe.open(wsUrl(other), await mintToken(other, 'owner'));
+    await other.close();
+    expect(await probe.waitClosed()).toBe(1001);
+    probe.close();
+  });
+});
+
 describe('limits', () => {
   it('publishes over the class rate answer 429 rate_limited with Retry-After and consume no seq', async () => {
     const limited = await startTestServer(db, { RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '5' });

@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
 import { SignJWT } from 'jose';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
+import { khalaFrameValidator } from '../../contracts/khala-frame-schemas.ts';
 import type { ServerFrame } from '../../contracts/generated/khala-frames.ts';
 import type { TestServer } from './reference-server.ts';
 
@@ -51,12 +53,16 @@ export function wsUrl(t: TestServer): string {
 /** A raw socket that records every frame, for asserting exact wire behaviour. */
 export class FrameProbe {
   readonly frames: ServerFrame[] = [];
+  /** Server frames that break the AsyncAPI contract; close() asserts there are none. */
+  readonly invalidFrames: string[] = [];
   closeCode: number | undefined;
   private waiters: { predicate: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as ServerFrame;
+      const validate = khalaFrameValidator('ServerFrame');
+      if (!validate(frame)) this.invalidFrames.push(`${data.toString().slice(0, 200)}: ${JSON.stringify(validate.errors?.slice(0, 2))}`);
       this.frames.push(frame);
       this.waiters = this.waiters.filter((w) => {
         if (!w.predicate(frame)) return true;
@@ -106,8 +112,10 @@ export class FrameProbe {
     });
   }
 
+  /** Closes the socket and asserts that every frame the server sent matched the contract. */
   close(): void {
     this.ws.terminate();
+    expect(this.invalidFrames, 'server frames that break khala.asyncapi.yaml').toEqual([]);
   }
 }
 
