@@ -14,13 +14,23 @@ import { contractLane } from './lanes/contract-lane.ts';
 import { creditLane } from './lanes/credit-lane.ts';
 import { healthLane } from './lanes/health-lane.ts';
 import { observabilityLane } from './lanes/observability-lane.ts';
-import { countTotals, decideGate, evidenceLine, logPathFor, writeReportFolder } from './report/index.ts';
+import { countTotals, decideGate, evidenceLine, logPathFor, type ParitySummary, writeReportFolder } from './report/index.ts';
 import { TargetHttp } from './target-http.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
 
 export const ALL_LANES: Lane[] = ['health', 'contract', 'khala', 'parity', 'credit', 'drift', 'roles', 'env', 'observability'];
+/** What a lane may need besides the candidate's HTTP surface. */
+export interface LaneInputs {
+  candidate: TargetSpec;
+  baseline?: TargetSpec;
+  envFiles?: string[];
+  maxWarnings?: number;
+  /** Where lanes may write extra artifacts (e.g. parity-report.json); the report folder. */
+  artifacts: Map<string, unknown>;
+}
+
 /** Lanes this harness version implements, each a list of checks. */
-const LANE_CHECKS: Partial<Record<Lane, () => CheckDefinition[]>> = {
+const LANE_CHECKS: Partial<Record<Lane, (inputs: LaneInputs) => CheckDefinition[]>> = {
   health: healthLane,
   contract: contractLane,
   credit: creditLane,
@@ -73,7 +83,7 @@ export function listChecks(): string[] {
       lines.push(`${lane}.lane.inputs\toptional\tnot implemented in this version`);
       continue;
     }
-    for (const check of factory()) lines.push(`${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
+    for (const check of factory({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) lines.push(`${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
   }
   return lines;
 }
@@ -147,6 +157,8 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   options.onProgress?.(`target ${options.candidate.base_url}: build_sha=${identity.buildSha ?? '?'} authority_write_mode=${run.writeMode ?? '?'}${run.allowWrites ? '' : ' (write checks skipped)'}`);
 
   const plan = planLanes(options);
+  const artifacts = new Map<string, unknown>();
+  const inputs: LaneInputs = { candidate: options.candidate, artifacts, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.envFiles ? { envFiles: options.envFiles } : {}) };
   const definitions: CheckDefinition[] = [];
   const placeholders: Check[] = [];
   for (const { lane, required, missingInput } of plan) {
@@ -161,7 +173,7 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
       });
       continue;
     }
-    for (const definition of factory()) definitions.push(required ? definition : { ...definition, optional: true });
+    for (const definition of factory(inputs)) definitions.push(required ? definition : { ...definition, optional: true });
   }
   const shard = options.shard ?? { index: 1, count: 1 };
   const sharded = definitions.filter((_, i) => i % shard.count === shard.index - 1);
@@ -178,7 +190,9 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   for (const placeholder of placeholders) options.onCheckFinished?.(placeholder);
   const checks = [...outcomes.map((o) => o.check), ...(shard.index === 1 ? placeholders : [])];
   const logs = new Map(outcomes.map((o) => [o.check.check_id, o.log]));
-  const decision = decideGate(checks, mode);
+  // The parity lane leaves its summary here (SPEC §5: a critical diff always blocks).
+  const parity = artifacts.get('parity-summary') as ParitySummary | undefined;
+  const decision = decideGate(checks, mode, parity);
   const target: Target = {
     role: 'candidate', name: options.candidate.name, base_url: options.candidate.base_url, build_sha: identity.buildSha,
     expected_build_sha: options.candidate.expected_build_sha ?? null, service: identity.service, authority_write_mode: run.writeMode ?? null,
@@ -201,12 +215,14 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
     }),
     checks,
     totals: countTotals(checks),
+    ...(parity ? { parity } : {}),
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
   };
   for (const check of checks) if (!logs.has(check.check_id)) check.log_path = '';
   for (const check of checks) if (logs.has(check.check_id)) check.log_path = logPathFor(check.check_id);
-  const written = await writeReportFolder(dir, report, { logs, ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
+  const parityReport = artifacts.get('parity-report.json');
+  const written = await writeReportFolder(dir, report, { logs, ...(parityReport ? { parityReport } : {}), ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
   return {
     report,
     dir: written.dir,
