@@ -6,8 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
-import WebSocket from 'ws';
-import { khalaFrameValidator } from '../../contracts/khala-frame-schemas.ts';
+import { KhalaProbe, tryUpgrade } from '../../harness/khala/khala-probe.ts';
 import type { ServerFrame } from '../../contracts/generated/khala-frames.ts';
 import type { TestServer } from './reference-server.ts';
 
@@ -50,91 +49,43 @@ export function wsUrl(t: TestServer): string {
   return `${t.url.replace(/^http/, 'ws')}/internal/v1/khala/ws`;
 }
 
-/** A raw socket that records every frame, for asserting exact wire behaviour. */
+/** The harness's KhalaProbe, closing with an assertion that every server frame matched the contract. */
 export class FrameProbe {
-  readonly frames: ServerFrame[] = [];
-  /** Server frames that break the AsyncAPI contract; close() asserts there are none. */
-  readonly invalidFrames: string[] = [];
-  closeCode: number | undefined;
-  private waiters: { predicate: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as ServerFrame;
-      const validate = khalaFrameValidator('ServerFrame');
-      if (!validate(frame)) this.invalidFrames.push(`${data.toString().slice(0, 200)}: ${JSON.stringify(validate.errors?.slice(0, 2))}`);
-      this.frames.push(frame);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.predicate(frame)) return true;
-        w.resolve(frame);
-        return false;
-      });
-    });
-    ws.on('close', (code) => {
-      this.closeCode = code;
-    });
-  }
+  private constructor(private readonly probe: KhalaProbe) {}
 
   static async open(url: string, token: string, headers: Record<string, string> = {}): Promise<FrameProbe> {
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}`, ...headers } });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade denied ${res.statusCode}`)));
-    });
-    return new FrameProbe(ws);
+    return new FrameProbe(await KhalaProbe.open(url, token, headers));
   }
 
+  get ws() {
+    return this.probe.ws;
+  }
+  get frames() {
+    return this.probe.frames;
+  }
+  get closeCode() {
+    return this.probe.closeCode;
+  }
   send(frame: unknown): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    this.probe.send(frame);
   }
-
-  /** Resolves with the first frame (already received or future) matching predicate. */
   waitFor<T extends ServerFrame = ServerFrame>(predicate: (f: ServerFrame) => boolean, timeoutMs = 5000, fromIndex = 0): Promise<T> {
-    const seen = this.frames.slice(fromIndex).find(predicate);
-    if (seen) return Promise.resolve(seen as T);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; frames: ${JSON.stringify(this.frames).slice(0, 1500)}`)), timeoutMs);
-      this.waiters.push({ predicate, resolve: (f) => { clearTimeout(timer); resolve(f as T); } });
-    });
+    return this.probe.waitFor<T>(predicate, timeoutMs, fromIndex);
   }
-
-  /** seqs of update_batch updates for topic, in arrival order. */
   seqs(topic: string): number[] {
-    return this.frames.flatMap((f) => (f.type === 'update_batch' ? f.updates.filter((u) => u.topic === topic).map((u) => u.seq) : []));
+    return this.probe.seqs(topic);
   }
-
   waitClosed(timeoutMs = 5000): Promise<number> {
-    if (this.closeCode !== undefined) return Promise.resolve(this.closeCode);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
-      this.ws.once('close', (code) => { clearTimeout(timer); resolve(code); });
-    });
+    return this.probe.waitClosed(timeoutMs);
   }
-
   /** Closes the socket and asserts that every frame the server sent matched the contract. */
   close(): void {
-    this.ws.terminate();
-    expect(this.invalidFrames, 'server frames that break khala.asyncapi.yaml').toEqual([]);
+    this.probe.close();
+    expect(this.probe.invalidFrames, 'server frames that break khala.asyncapi.yaml').toEqual([]);
   }
 }
 
-/** Outcome of an upgrade attempt: the HTTP status and error envelope of a denial, or 101. */
-export async function tryUpgrade(url: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
-  const ws = new WebSocket(url, { headers });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => {
-      ws.terminate();
-      resolve({ status: 101, body: undefined });
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    ws.once('error', (error) => { if (!String(error).includes('Unexpected server response')) reject(error); });
-  });
-}
+export { tryUpgrade };
 
 /** A loopback TCP proxy whose live connections can be cut at any moment (a network drop). */
 export class CuttableProxy {
