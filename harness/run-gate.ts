@@ -30,7 +30,7 @@ export interface LaneInputs {
 }
 
 /** Lanes this harness version implements, each a list of checks. */
-const LANE_CHECKS: Partial<Record<Lane, (inputs: LaneInputs) => CheckDefinition[]>> = {
+const LANE_CHECKS: Partial<Record<Lane, (inputs: LaneInputs) => CheckDefinition[] | Promise<CheckDefinition[]>>> = {
   health: healthLane,
   contract: contractLane,
   credit: creditLane,
@@ -75,7 +75,7 @@ export interface RunGateResult {
 }
 
 /** `validate --list-checks`: every check id with required/optional by default. */
-export function listChecks(): string[] {
+export async function listChecks(): Promise<string[]> {
   const lines: string[] = [];
   for (const lane of ALL_LANES) {
     const factory = LANE_CHECKS[lane];
@@ -83,7 +83,7 @@ export function listChecks(): string[] {
       lines.push(`${lane}.lane.inputs\toptional\tnot implemented in this version`);
       continue;
     }
-    for (const check of factory({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) lines.push(`${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
+    for (const check of await factory({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) lines.push(`${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
   }
   return lines;
 }
@@ -173,7 +173,7 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
       });
       continue;
     }
-    for (const definition of factory(inputs)) definitions.push(required ? definition : { ...definition, optional: true });
+    for (const definition of await factory(inputs)) definitions.push(required ? definition : { ...definition, optional: true });
   }
   const shard = options.shard ?? { index: 1, count: 1 };
   const sharded = definitions.filter((_, i) => i % shard.count === shard.index - 1);

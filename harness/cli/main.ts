@@ -22,8 +22,10 @@ Usage:
   runtime-gate report verify DIR [--pubkey PEM]
   runtime-gate report merge DIR... --out DIR
                                  verify a report folder's manifest (and signature); merge shards
-  runtime-gate contracts generate|check
-                                 regenerate contracts/generated/ or fail when stale
+  runtime-gate contracts lint|generate|check
+                                 lint the contracts; regenerate contracts/generated/ or fail when stale
+  runtime-gate contracts diff OLD NEW
+                                 breaking changes from OLD to NEW OpenAPI (exit 1 when any)
   runtime-gate help              this text
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 78 invalid environment (serve).`;
@@ -126,8 +128,22 @@ async function commandSmoke(args: string[]): Promise<number> {
 }
 
 async function commandContracts(args: string[]): Promise<number> {
-  const [sub] = args;
-  if (sub !== 'generate' && sub !== 'check') throw new UsageError('contracts needs generate or check');
+  const [sub, ...rest] = args;
+  if (sub === 'diff') {
+    if (rest.length !== 2) throw new UsageError('contracts diff needs OLD NEW (OpenAPI documents, YAML or JSON)');
+    const { diffOpenApiFiles, formatBreakingChanges } = await import('../contract/openapi-diff.ts');
+    const changes = await diffOpenApiFiles(rest[0]!, rest[1]!);
+    process.stdout.write(`${formatBreakingChanges(changes)}\n`);
+    return changes.length === 0 ? 0 : 1;
+  }
+  if (sub === 'lint') {
+    const { lintContracts } = await import('../contract/lint-contracts.ts');
+    const findings = await lintContracts();
+    for (const f of findings) process.stderr.write(`${f.contract}: ${f.message}\n`);
+    process.stdout.write(findings.length === 0 ? 'contracts lint clean\n' : `${findings.length} finding(s)\n`);
+    return findings.length === 0 ? 0 : 1;
+  }
+  if (sub !== 'generate' && sub !== 'check') throw new UsageError('contracts needs lint, generate, check or diff');
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const script = fileURLToPath(new URL('../../scripts/generate.ts', import.meta.url));
@@ -150,7 +166,7 @@ async function commandValidate(args: string[]): Promise<number> {
   });
   const { ALL_LANES, runGate, listChecks } = await import('../run-gate.ts');
   if (values['list-checks']) {
-    for (const line of listChecks()) process.stdout.write(`${line}\n`);
+    for (const line of await listChecks()) process.stdout.write(`${line}\n`);
     return 0;
   }
   const { ConfigError, readGateConfigFile, resolveTargets } = await import('../target.ts');
