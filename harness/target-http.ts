@@ -78,6 +78,11 @@ export class TargetHttp {
     private readonly defaultTimeoutMs = 10_000,
   ) {}
 
+  /** The same client (deadline, log, recorded exchanges) for another instance of the target (K9 node_urls). */
+  forBaseUrl(baseUrl: string): TargetHttp {
+    return new TargetHttp({ ...this.target, base_url: baseUrl.replace(/\/+$/, '') }, this.exchanges, this.checkId, this.signal, this.log, this.defaultTimeoutMs);
+  }
+
   async request(request: HttpRequest): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...(this.target.headers ?? {}), ...(request.headers ?? {}) };
     const auth = request.auth ?? (request.path.startsWith('/internal/') ? 'internal' : 'none');

@@ -19,7 +19,16 @@ export interface TargetSpec {
   sync_token_issuer?: string;
   sync_token_audience?: string;
   profile?: 'test' | 'live';
+  /** The env file this target was started from (env lane: config_fingerprint comparison). */
+  env_file?: string;
+  /** Where the drift lane reads the deployed images from (seed 001 image lock); optional. */
+  deployment?: DeploymentSpec;
 }
+
+/** A deployment source for the drift lane's image-lock facts (SPEC §4 "drift"). */
+export type DeploymentSpec =
+  | { kind: 'cloudrun'; project: string; region: string; service: string; migrate_job: string }
+  | { kind: 'kubernetes'; namespace: string; deployment: string; migrate_job: string; context?: string };
 
 export interface GateConfigFile {
   targets?: { candidate?: Partial<TargetSpec>; baseline?: Partial<TargetSpec> };

@@ -1,0 +1,172 @@
+/**
+ * A deliberately faulty target for harness tests: an in-process HTTP proxy on
+ * 127.0.0.1 port 0 in front of a real reference server, with a small fault DSL.
+ * Each fault matches method + path (and optionally the request body) and then changes
+ * the answer: another status, a rewritten JSON or text body, a non-JSON body, a delay,
+ * or no answer at all. Every lane of the harness must be able to fail against it.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+/** The request a fault sees: the JSON body is parsed when it is JSON. */
+export interface FaultRequest {
+  method: string;
+  /** Path with query string, as the client sent it. */
+  path: string;
+  text: string;
+  body: any;
+}
+
+export interface Fault {
+  /** HTTP method to match; any method when omitted. */
+  method?: string;
+  /** Matched against the path (with query string). */
+  path: RegExp;
+  /** Further condition on the request, e.g. its JSON body (answer 500 to bodies matching a predicate). */
+  when?: (request: FaultRequest) => boolean;
+  /** Let the first `after` matching requests through untouched (default 0). */
+  after?: number;
+  /** Apply to at most this many matching requests after `after` (default: every one). */
+  times?: number;
+  /** Never answer: the connection stays open until the client gives up or the proxy closes. */
+  hang?: boolean;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Replace the status code. */
+  status?: number;
+  /** Rewrite the upstream JSON body (skipped when the upstream body is not JSON). */
+  json?: (body: any, request: FaultRequest) => unknown;
+  /** Rewrite the upstream body as text (e.g. Prometheus exposition). */
+  rewriteText?: (text: string, request: FaultRequest) => string;
+  /** Replace the body with this text; the upstream content-type stays unless `contentType` is given. */
+  text?: string;
+  contentType?: string;
+}
+
+export interface FaultyTarget {
+  url: string;
+  /** How many requests each fault (by index) has changed. */
+  readonly applied: number[];
+  /** Every request the proxy saw, in order, with the indexes of the faults applied to it. */
+  readonly requests: { method: string; path: string; faults: number[] }[];
+  /** Replaces the faults (counters restart), e.g. to break a target after the harness's preflight. */
+  setFaults(faults: Fault[]): void;
+  close(): Promise<void>;
+}
+
+/** Hop-by-hop and framing headers that the proxy recomputes itself. */
+const DROP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'host', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the proxy on 127.0.0.1:0 in front of upstreamUrl. Faults apply in order; every
+ * matching fault is applied to the same answer (a delay and a status change compose).
+ */
+export async function startFaultyTarget(upstreamUrl: string, faults: Fault[] = []): Promise<FaultyTarget> {
+  const upstream = upstreamUrl.replace(/\/+$/, '');
+  let active: Fault[] = faults;
+  let matched: number[] = faults.map(() => 0);
+  const applied: number[] = faults.map(() => 0);
+  const requests: FaultyTarget['requests'] = [];
+  const aborter = new AbortController();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = await readBody(req);
+    const request: FaultRequest = { method: req.method ?? 'GET', path: req.url ?? '/', text, body: parseJson(text) };
+    const current = active;
+    const counts = matched;
+    const hits: Fault[] = [];
+    const indexes: number[] = [];
+    current.forEach((fault, index) => {
+      if (fault.method && fault.method.toUpperCase() !== request.method) return;
+      if (!fault.path.test(request.path.split('?')[0]!) && !fault.path.test(request.path)) return;
+      if (fault.when && !fault.when(request)) return;
+      const n = counts[index]!;
+      counts[index] = n + 1;
+      const after = fault.after ?? 0;
+      if (n < after || (fault.times !== undefined && n >= after + fault.times)) return;
+      if (current === active) applied[index] = (applied[index] ?? 0) + 1;
+      hits.push(fault);
+      indexes.push(index);
+    });
+    requests.push({ method: request.method, path: request.path, faults: indexes });
+    // A hung endpoint: hold the socket open and never write; close() destroys it.
+    if (hits.some((f) => f.hang)) return;
+
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !DROP_HEADERS.has(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const answer = await fetch(`${upstream}${request.path}`, {
+      method: request.method,
+      headers,
+      ...(text === '' || request.method === 'GET' || request.method === 'HEAD' ? {} : { body: text }),
+      redirect: 'manual',
+      signal: aborter.signal,
+    });
+    let status = answer.status;
+    let body = await answer.text();
+    let contentType = answer.headers.get('content-type') ?? '';
+    for (const fault of hits) {
+      if (fault.status !== undefined) status = fault.status;
+      if (fault.json) {
+        const parsed = parseJson(body);
+        if (parsed !== undefined) body = JSON.stringify(fault.json(parsed, request));
+      }
+      if (fault.rewriteText) body = fault.rewriteText(body, request);
+      if (fault.text !== undefined) body = fault.text;
+      if (fault.contentType !== undefined) contentType = fault.contentType;
+    }
+    const delayMs = hits.reduce((sum, f) => sum + (f.delayMs ?? 0), 0);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const out: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      if (!DROP_HEADERS.has(name) && name !== 'content-type') out[name] = value;
+    });
+    if (contentType) out['content-type'] = contentType;
+    out['content-length'] = String(Buffer.byteLength(body));
+    if (!res.destroyed) res.writeHead(status, out).end(body);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // The proxy itself must not turn a test into a crash: a broken upstream is a 502.
+      if (res.destroyed) return;
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`faulty-target: upstream failed: ${(error as Error).message}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    applied,
+    requests,
+    setFaults(next) {
+      active = next;
+      matched = next.map(() => 0);
+      applied.length = 0;
+      applied.push(...next.map(() => 0));
+    },
+    async close() {
+      aborter.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
