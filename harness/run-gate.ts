@@ -12,8 +12,12 @@ import { PACKAGE_VERSION } from '../reference-server/package-version.ts';
 import { type CheckDefinition, type CheckOutcome, type RunState, runChecks } from './check-runner.ts';
 import { contractLane } from './lanes/contract-lane.ts';
 import { creditLane } from './lanes/credit-lane.ts';
+import { driftLane } from './lanes/drift-lane.ts';
+import { envLane } from './lanes/env-lane.ts';
 import { healthLane } from './lanes/health-lane.ts';
+import { khalaLane } from './lanes/khala-lane.ts';
 import { observabilityLane } from './lanes/observability-lane.ts';
+import { rolesLane } from './lanes/roles-lane.ts';
 import { countTotals, decideGate, evidenceLine, logPathFor, type ParitySummary, writeReportFolder } from './report/index.ts';
 import { TargetHttp } from './target-http.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
@@ -33,8 +37,12 @@ export interface LaneInputs {
 const LANE_CHECKS: Partial<Record<Lane, (inputs: LaneInputs) => CheckDefinition[] | Promise<CheckDefinition[]>>> = {
   health: healthLane,
   contract: contractLane,
+  khala: khalaLane,
   credit: creditLane,
   observability: observabilityLane,
+  drift: (inputs) => driftLane(inputs),
+  roles: () => rolesLane(),
+  env: (inputs) => envLane(inputs),
 };
 /**
  * SPEC §5: required by default (they need only a URL and credentials). A default lane
