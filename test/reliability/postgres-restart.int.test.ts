@@ -1,0 +1,138 @@
+/**
+ * PostgreSQL restarted under load (issue 9 §1), on a private cluster of this file (the
+ * shared test cluster is never restarted): while 8 writers append and Khala subscribers
+ * replay and follow live, the cluster is stopped like a crash (`pg_ctl -m immediate`)
+ * and started again. The server answers 503 (never hangs), /readyz goes 503 then 200,
+ * it reconnects by itself, no acknowledged write is lost, and every subscriber ends with
+ * exactly the journal.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../reference-server/db/migrate.ts';
+import { createPool } from '../../reference-server/db/pool.ts';
+import { startTestServer, type TestServer } from '../support/reference-server.ts';
+import type { TestDatabase } from '../support/test-database.ts';
+import { createRun, fatalAnomalies, journalProblems, type RecordingSubscriber, settleSubscribers, sleep, startSubscriber, startWriters } from './load-support.ts';
+import { findFreePort, killAllChildren, type PrivatePostgres, spawnServer, startPrivatePostgres } from './process-support.ts';
+
+let cluster: PrivatePostgres;
+let db: TestDatabase;
+let server: TestServer | undefined;
+const subscribers: RecordingSubscriber[] = [];
+
+beforeAll(async () => {
+  cluster = await startPrivatePostgres();
+  const admin = new pg.Client({ connectionString: cluster.adminUrl });
+  await admin.connect();
+  await admin.query('CREATE DATABASE reliability');
+  await admin.end();
+  const url = cluster.urlFor('reliability');
+  const pool = createPool(url, { max: 12 });
+  // KNOWN BUG (reported, reference-server/db/pool.ts is not this test's to fix): a pooled
+  // client that is checked out when PostgreSQL goes away emits 'error' with no listener, an
+  // uncaught exception that kills the process (see the `serve` test below). This pool gets
+  // the missing listener, so the rest of the server's behaviour can be checked.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  db = { name: 'reliability', url, pool, drop: async () => void (await pool.end()) };
+  await migrate(pool, { buildSha: 'dev' });
+  server = await startTestServer(db, { LOG_LEVEL: 'warn', RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100000', RUNTIME_KHALA_HEARTBEAT_MS: '300', RUNTIME_KHALA_FALLBACK_POLL_MS: '200' });
+});
+afterAll(async () => {
+  killAllChildren();
+  await Promise.all(subscribers.map((s) => s.client.close()));
+  await server?.close();
+  await db?.drop().catch(() => {});
+  await cluster?.destroy();
+});
+
+/** Polls /readyz and records each answer's status (0 = no answer within 2 s). */
+function pollReadiness(url: string) {
+  const statuses: number[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const status = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+      if (statuses.at(-1) !== status) statuses.push(status);
+      await sleep(50);
+    }
+  })();
+  return {
+    statuses,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+describe('PostgreSQL restarted under load', () => {
+  let outcome: { statuses: Record<string, number>; readiness: number[] } | undefined;
+  it('readyz goes 503 then 200, the server reconnects, and nothing acknowledged is lost', async () => {
+    const t = server!;
+    const wsUrl = `${t.url.replace(/^http/, 'ws')}/internal/v1/khala/ws`;
+    const owner = 'pg-restart-owner';
+    const runs = await Promise.all([0, 1, 2, 3].map(() => createRun(t.url, owner)));
+    const topics = runs.map((r) => r.topic);
+    subscribers.push(await startSubscriber({ wsUrl: () => wsUrl, topics, owner }));
+    const readiness = pollReadiness(t.url);
+    const writers = startWriters({ baseUrl: () => t.url, runIds: runs.map((r) => r.runId), count: 8, label: 'pgrestart' });
+    await sleep(1000);
+    subscribers.push(await startSubscriber({ wsUrl: () => wsUrl, topics: topics.slice(0, 2), owner }));
+    await sleep(200);
+    const ackedBefore = writers.stats.acked.size;
+    await cluster.stop(true);
+    await sleep(1500);
+    // While the database is down: writes answer promptly (503), never hang.
+    const during = await fetch(`${t.url}/internal/v1/runs/${runs[0]!.runId}`, { headers: { authorization: 'Bearer runtime-gate-dev-internal-token-not-for-prod' }, signal: AbortSignal.timeout(12_000) });
+    expect(during.status).toBe(503);
+    await cluster.start();
+    // A subscriber that connects right after the restart replays from seq 0.
+    subscribers.push(await startSubscriber({ wsUrl: () => wsUrl, topics: topics.slice(2), owner }));
+    await sleep(1500);
+    const ackedAfterRestart = writers.stats.acked.size;
+    await sleep(500);
+    await writers.stop();
+    await readiness.stop();
+    const { stats } = writers;
+
+    expect(ackedBefore, 'writes were acknowledged before the restart').toBeGreaterThan(20);
+    expect(stats.acked.size, 'writes are acknowledged again after the restart').toBeGreaterThan(ackedAfterRestart);
+    expect(readiness.statuses[0]).toBe(200);
+    expect(readiness.statuses, `readyz statuses ${readiness.statuses.join(' → ')}`).toContain(503);
+    expect(readiness.statuses.at(-1)).toBe(200);
+    expect(readiness.statuses.filter((s) => s !== 200 && s !== 503), 'readyz never hangs or answers 5xx other than 503').toEqual([]);
+    outcome = { statuses: stats.statuses, readiness: readiness.statuses };
+    expect(stats.conflicts).toEqual([]);
+    expect(await journalProblems(db.pool, runs.map((r) => r.runId), stats.acked)).toEqual([]);
+    expect(await settleSubscribers(db.pool, subscribers, 20_000)).toEqual([]);
+    expect(fatalAnomalies(subscribers)).toEqual([]);
+  });
+
+  // KNOWN BUG (reported): a write whose connection PostgreSQL cut answers 500 internal_error,
+  // because isDatabaseUnavailable (reference-server/db/transaction.ts) does not recognise pg's
+  // "Connection terminated unexpectedly" (no SQLSTATE). Flip to it() once that is fixed.
+  it.fails('writes cut off by the restart answer 503 dependency_unavailable, never 500', () => {
+    expect(outcome, 'the scenario above ran').toBeDefined();
+    expect(Object.keys(outcome!.statuses).filter((s) => s !== '503' && s !== '429'), `answers other than 200/503: ${JSON.stringify(outcome!.statuses)}`).toEqual([]);
+  });
+});
+
+describe('`runtime-gate serve` through a PostgreSQL restart', () => {
+  // KNOWN BUG (reported): the process dies of the uncaught pg 'error' described at the top
+  // (reference-server/db/pool.ts: checked-out clients have no 'error' listener). Flip to
+  // it() once createPool attaches one to every client it creates.
+  it.fails('keeps running, and is ready again once PostgreSQL is back', async () => {
+    const child = await spawnServer({ DATABASE_URL: db.url, RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100000' }, await findFreePort());
+    const run = await createRun(child.url, 'serve-owner');
+    const writers = startWriters({ baseUrl: () => child.url, runIds: [run.runId], count: 8, label: 'serve-pgrestart' });
+    await sleep(500);
+    await cluster.stop(true);
+    await sleep(500);
+    await cluster.start();
+    await sleep(1000);
+    await writers.stop();
+    expect(child.child.exitCode, `serve exited: ${child.lines.slice(-5).join(' | ')}`).toBeNull();
+    expect((await fetch(`${child.url}/readyz`)).status).toBe(200);
+    expect(await child.stop()).toBe(0);
+  });
+});
