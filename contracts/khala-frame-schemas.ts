@@ -21,7 +21,8 @@ export type KhalaSchemaName =
   | 'PongFrame'
   | 'ErrorFrame'
   | 'KhalaUpdate'
-  | 'StaleCursorDetails';
+  | 'StaleCursorDetails'
+  | 'HandshakeDenyResponse';
 
 let compiled: Map<KhalaSchemaName, ValidateFunction> | undefined;
 
@@ -33,7 +34,7 @@ export function khalaFrameValidator(name: KhalaSchemaName): ValidateFunction {
     addFormats.default(ajv);
     ajv.addSchema({ ...document, $id: 'khala.asyncapi.yaml' });
     compiled = new Map();
-    for (const schemaName of ['ClientFrame', 'SubscribeFrame', 'UnsubscribeFrame', 'PingFrame', 'ServerFrame', 'SubscribedFrame', 'UpdateBatchFrame', 'HeartbeatFrame', 'PongFrame', 'ErrorFrame', 'KhalaUpdate', 'StaleCursorDetails'] as const) {
+    for (const schemaName of ['ClientFrame', 'SubscribeFrame', 'UnsubscribeFrame', 'PingFrame', 'ServerFrame', 'SubscribedFrame', 'UpdateBatchFrame', 'HeartbeatFrame', 'PongFrame', 'ErrorFrame', 'KhalaUpdate', 'StaleCursorDetails', 'HandshakeDenyResponse'] as const) {
       compiled.set(schemaName, ajv.compile({ $ref: `khala.asyncapi.yaml#/components/schemas/${schemaName}` }));
     }
   }

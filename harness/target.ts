@@ -23,6 +23,20 @@ export interface TargetSpec {
   env_file?: string;
   /** Where the drift lane reads the deployed images from (seed 001 image lock); optional. */
   deployment?: DeploymentSpec;
+  /** Inputs of the Khala threat-model checks that the harness cannot derive itself. */
+  khala_threat?: KhalaThreatInputs;
+}
+
+/**
+ * Per-target inputs of the `khala.threat.*` checks: an origin the target allows, a jti
+ * it was configured to revoke (`RUNTIME_SYNC_REVOKED_JTIS`), and, for targets whose
+ * signing key the harness does not hold, a ready-made token per deny reason code
+ * (e.g. `{"token_expired": "eyJ…"}`); such tokens are secrets and are redacted.
+ */
+export interface KhalaThreatInputs {
+  allowed_origin?: string;
+  revoked_jti?: string;
+  tokens?: Partial<Record<string, string>>;
 }
 
 /** A deployment source for the drift lane's image-lock facts (SPEC §4 "drift"). */
@@ -77,6 +91,11 @@ function validateTarget(role: string, spec: Partial<TargetSpec>, env: Record<str
   for (const field of SECRET_FIELDS) {
     const value = resolved[field];
     if (typeof value === 'string') resolved[field] = resolveSecretReference(value, `${role}.${field}`, env);
+  }
+  const threatTokens = resolved.khala_threat?.tokens;
+  if (threatTokens) {
+    const tokens = Object.fromEntries(Object.entries(threatTokens).map(([reason, value]) => [reason, typeof value === 'string' ? resolveSecretReference(value, `${role}.khala_threat.tokens.${reason}`, env) : value]));
+    resolved.khala_threat = { ...resolved.khala_threat, tokens };
   }
   if (resolved.profile !== undefined && resolved.profile !== 'test' && resolved.profile !== 'live') throw new ConfigError(`${role}: profile must be test or live`);
   return resolved;
@@ -157,6 +176,7 @@ export function readGateConfigFile(path: string): GateConfigFile {
 export function targetSecrets(target: TargetSpec): string[] {
   const secrets = SECRET_FIELDS.map((f) => target[f]).filter((v): v is string => typeof v === 'string' && v.length >= 4);
   for (const value of Object.values(target.headers ?? {})) if (value.length >= 8) secrets.push(value);
+  for (const value of Object.values(target.khala_threat?.tokens ?? {})) if (value && value.length >= 8) secrets.push(value);
   const password = target.db_url ? (() => { try { return decodeURIComponent(new URL(target.db_url).password); } catch { return ''; } })() : '';
   if (password.length >= 4) secrets.push(password);
   return secrets;

@@ -5,8 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import type { ErrorFrame, ServerFrame, UpdateBatchFrame } from '../../contracts/generated/khala-frames.ts';
 import { type CheckContext, CheckSkip, expectThat } from '../check-runner.ts';
+import { KhalaClient, type KhalaClientOptions } from '../khala/khala-client.ts';
+import { KhalaProbe } from '../khala/khala-probe.ts';
+import { type Observation, ObservationLedger } from '../khala/observation-ledger.ts';
 import type { TargetSpec } from '../target.ts';
+import type { TargetHttp } from '../target-http.ts';
 
 export const ALL_SCOPES = ['runtime.run_events', 'runtime.worker_lifecycle', 'runtime.codex_worker_events', 'runtime.read'];
 const DEFAULT_ISSUER = 'https://openagents.com';
@@ -50,26 +55,163 @@ export interface AppendedEvent {
   payload_hash: string;
 }
 
+/** How long a writer waits in total on 429 Retry-After before it gives up (publish limits, K1). */
+const RATE_LIMIT_PATIENCE_MS = 10_000;
+
+/** One append; a 429 is retried after its Retry-After (it must not consume a seq, K1). */
+export async function appendEvent(ctx: CheckContext, runId: string, body: { event_type?: string; idempotency_key: string; payload: unknown }, http: TargetHttp = ctx.http) {
+  const give_up = Date.now() + RATE_LIMIT_PATIENCE_MS;
+  for (;;) {
+    const r = await http.request({ method: 'POST', path: `/internal/v1/runs/${runId}/events`, body: { event_type: 'runtime_gate.probe', ...body } });
+    if (r.status !== 429 || Date.now() >= give_up) return r;
+    const retryAfter = Number(r.headers.get('retry-after') ?? '1');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(2000, Math.max(50, retryAfter * 1000))));
+  }
+}
+
 export async function appendEvents(ctx: CheckContext, runId: string, count: number, label = 'e', http = ctx.http): Promise<AppendedEvent[]> {
   const events: AppendedEvent[] = [];
   for (let i = 0; i < count; i++) {
-    const r = await http.request({ method: 'POST', path: `/internal/v1/runs/${runId}/events`, body: { event_type: 'runtime_gate.probe', idempotency_key: `${ctx.probeId}-${label}-${i}`, payload: { probe: ctx.probeId, label, i } } });
+    const r = await appendEvent(ctx, runId, { idempotency_key: `${ctx.probeId}-${label}-${i}`, payload: { probe: ctx.probeId, label, i } }, http);
     expectThat(r.status === 200, `POST /internal/v1/runs/${runId}/events #${i}: expected 200, got ${r.status}`);
     events.push({ seq: r.json.event.seq, payload_hash: r.json.event.payload_hash });
   }
   return events;
 }
 
-export async function pollAll(ctx: CheckContext, topic: string, token: string, pageSize = 100): Promise<{ seq: number; payload_hash: string }[]> {
-  const ledger: { seq: number; payload_hash: string }[] = [];
-  for (let cursor = 0, pages = 0; pages < 10_000; pages++) {
-    const r = await ctx.http.request({ method: 'GET', path: `/internal/v1/khala/topics/${encodeURIComponent(topic)}/messages?after_seq=${cursor}&limit=${pageSize}`, auth: { bearer: token } });
-    expectThat(r.status === 200, `poll ${topic} after ${cursor}: expected 200, got ${r.status}`);
-    ledger.push(...(r.json.messages as { seq: number; payload_hash: string }[]).map((m) => ({ seq: m.seq, payload_hash: m.payload_hash })));
-    if (r.json.replay_complete || r.json.messages.length === 0) break;
+/** GET …/messages after `afterSeq`: one page. */
+export function pollPage(ctx: CheckContext, topic: string, token: string, afterSeq: number, limit = 100, http = ctx.http) {
+  return http.request({ method: 'GET', path: `/internal/v1/khala/topics/${encodeURIComponent(topic)}/messages?after_seq=${afterSeq}&limit=${limit}`, auth: { bearer: token } });
+}
+
+/** The whole topic after `afterSeq` over HTTP poll, page by page (recorded as K3 observations). */
+export async function pollAll(ctx: CheckContext, topic: string, token: string, pageSize = 100, afterSeq = 0, http = ctx.http): Promise<Observation[]> {
+  const ledger: Observation[] = [];
+  for (let cursor = afterSeq, pages = 0; pages < 10_000; pages++) {
+    const r = await pollPage(ctx, topic, token, cursor, pageSize, http);
+    expectThat(r.status === 200, `poll ${topic} after ${cursor}: expected 200, got ${r.status} ${JSON.stringify(r.json?.error ?? '').slice(0, 200)}`);
+    const messages = (r.json?.messages ?? []) as Observation[];
+    ledger.push(...messages.map((m) => ({ topic, seq: m.seq, payload_hash: m.payload_hash, payload: m.payload })));
+    if (r.json.replay_complete || messages.length === 0) break;
     cursor = r.json.next_cursor;
   }
+  observations(ctx).recordAll(`poll ${http === ctx.http ? '' : `${http.target.base_url} `}${topic}`, ledger);
   return ledger;
+}
+
+/** The run's events over SSE from `cursor` until the stream closes at the head (recorded as K3 observations). */
+export async function sseLedger(ctx: CheckContext, runId: string, cursor = 0): Promise<Observation[]> {
+  const r = await ctx.http.request({ method: 'GET', path: `/internal/v1/runs/${runId}/stream?cursor=${cursor}`, headers: { accept: 'text/event-stream' }, timeoutMs: 15_000 });
+  expectThat(r.status === 200, `SSE /internal/v1/runs/${runId}/stream?cursor=${cursor}: expected 200, got ${r.status}`);
+  const topic = `run:${runId}:events`;
+  const ledger: Observation[] = [];
+  for (const block of r.text.split(/\r?\n\r?\n/)) {
+    const lines = block.split(/\r?\n/).filter((line) => line && !line.startsWith(':'));
+    if (lines.length === 0) continue;
+    const id = lines.find((line) => line.startsWith('id:'))?.slice(3).trim();
+    const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n');
+    let parsed: { seq: number; payload_hash: string; payload: unknown };
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      expectThat(false, `SSE frame data is not JSON: ${data.slice(0, 200)}`);
+    }
+    expectThat(String(parsed.seq) === id, `SSE frame id ${id} differs from its data seq ${parsed.seq}`);
+    ledger.push({ topic, seq: parsed.seq, payload_hash: parsed.payload_hash, payload: parsed.payload });
+  }
+  observations(ctx).recordAll(`sse ${topic}`, ledger);
+  return ledger;
+}
+
+/** The run-wide K3 ledger every khala check reports what it saw to. */
+export function observations(ctx: CheckContext): ObservationLedger {
+  ctx.run.khalaObservations ??= new ObservationLedger();
+  return ctx.run.khalaObservations as ObservationLedger;
+}
+
+/** Updates of `topic` in a probe's update batches, as K3 observations. */
+export function probeUpdates(probe: KhalaProbe, topic: string): Observation[] {
+  return probe.frames.flatMap((f) => (f.type === 'update_batch' ? f.updates.filter((u) => u.topic === topic).map((u) => ({ topic, seq: u.seq, payload_hash: u.payload_hash, payload: u.payload })) : []));
+}
+
+/**
+ * The sockets, clients and proxies a check opens, closed when the check ends, also
+ * when its deadline aborts it (so a hung target never leaks sockets into the next check).
+ */
+export class SocketScope {
+  private readonly closers: (() => unknown)[] = [];
+  private readonly probes: KhalaProbe[] = [];
+  private readonly clients: KhalaClient[] = [];
+
+  constructor(private readonly ctx: CheckContext) {
+    ctx.signal.addEventListener('abort', () => void this.closeAll(), { once: true });
+  }
+
+  async probe(token: string, options: { url?: string; headers?: Record<string, string> } = {}): Promise<KhalaProbe> {
+    const probe = await KhalaProbe.open(options.url ?? wsUrlOf(this.ctx.target), token, { ...(this.ctx.target.headers ?? {}), ...(options.headers ?? {}) });
+    this.closers.push(() => probe.close());
+    this.probes.push(probe);
+    return probe;
+  }
+
+  /** A raw probe that sends one subscribe with `resume_after {topic: {seq, epoch?}}`. */
+  async resume(token: string, topic: string, seq: number, epoch?: string, url?: string): Promise<KhalaProbe> {
+    const probe = await this.probe(token, url ? { url } : {});
+    probe.send({ type: 'subscribe', request_id: 'resume', topics: [topic], resume_after: { [topic]: { seq, ...(epoch ? { epoch } : {}) } } });
+    return probe;
+  }
+
+  client(options: Omit<KhalaClientOptions, 'url'> & { url?: string }): KhalaClient {
+    const client = new KhalaClient({ url: wsUrlOf(this.ctx.target), ...options, headers: { ...(this.ctx.target.headers ?? {}), ...(options.headers ?? {}) } });
+    this.closers.push(() => client.close());
+    this.clients.push(client);
+    return client;
+  }
+
+  adopt(close: () => unknown): void {
+    this.closers.push(close);
+  }
+
+  /** Server frames seen by this scope that break khala.asyncapi.yaml. */
+  invalidFrames(): string[] {
+    return [...this.probes.flatMap((p) => p.invalidFrames), ...this.clients.flatMap((c) => c.anomalies.filter((a) => a.kind === 'invalid_frame').map((a) => a.detail))];
+  }
+
+  async closeAll(): Promise<void> {
+    const closers = this.closers.splice(0);
+    await Promise.allSettled(closers.reverse().map(async (close) => close()));
+  }
+}
+
+/** Runs `body` with a SocketScope that is always closed afterwards. */
+export async function withSockets<T>(ctx: CheckContext, body: (scope: SocketScope) => Promise<T>): Promise<T> {
+  const scope = new SocketScope(ctx);
+  try {
+    const result = await body(scope);
+    const invalid = scope.invalidFrames();
+    expectThat(invalid.length === 0, `the target sent ${invalid.length} frame(s) that break khala.asyncapi.yaml: ${invalid.slice(0, 3).join('; ')}`);
+    return result;
+  } finally {
+    await scope.closeAll();
+  }
+}
+
+/** The first update_batch or error frame that concerns `topic` (a resume's outcome). */
+export function resumeOutcome(probe: KhalaProbe, topic: string, timeoutMs = 10_000): Promise<UpdateBatchFrame | ErrorFrame> {
+  return probe.waitFor<UpdateBatchFrame | ErrorFrame>(
+    (f: ServerFrame) => (f.type === 'error' && (f.topic === topic || f.topic === undefined)) || (f.type === 'update_batch' && (f.updates.some((u) => u.topic === topic) || topic in f.head_watermarks)),
+    timeoutMs,
+  );
+}
+
+/** Waits until the probe saw `seq` of `topic`, failing with what it saw instead. */
+export async function waitForSeq(probe: KhalaProbe, topic: string, seq: number, timeoutMs = 10_000): Promise<void> {
+  try {
+    await probe.waitFor((f) => f.type === 'update_batch' && f.updates.some((u) => u.topic === topic && u.seq >= seq), timeoutMs);
+  } catch {
+    const seen = probe.seqs(topic);
+    expectThat(false, `${topic}: seq ${seq} did not arrive within ${timeoutMs} ms (received ${seen.length} updates, last ${seen.at(-1) ?? 'none'}${probe.closeCode !== undefined ? `, socket closed ${probe.closeCode}` : ''})`);
+  }
 }
 
 export interface ClassLimits {
