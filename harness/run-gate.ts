@@ -59,6 +59,8 @@ export interface RunGateOptions {
   /** Replaces the default required lanes (config file `required_lanes`). */
   requiredLanes?: Lane[];
   optionalChecks?: string[];
+  /** Runs only these check ids (a trailing `*` matches a prefix), e.g. to re-run one failing check. */
+  checks?: string[];
   mode?: 'gate' | 'baseline';
   /** The report folder itself; default reports/<YYYYMMDDTHHMMSSZ>/. */
   outDir?: string;
@@ -184,7 +186,8 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
     for (const definition of await factory(inputs)) definitions.push(required ? definition : { ...definition, optional: true });
   }
   const shard = options.shard ?? { index: 1, count: 1 };
-  const sharded = definitions.filter((_, i) => i % shard.count === shard.index - 1);
+  const selectedChecks = options.checks ? definitions.filter((d) => options.checks!.some((pattern) => (pattern.endsWith('*') ? d.id.startsWith(pattern.slice(0, -1)) : d.id === pattern))) : definitions;
+  const sharded = selectedChecks.filter((_, i) => i % shard.count === shard.index - 1);
   const outcomes: CheckOutcome[] = await runChecks(sharded, {
     target: options.candidate,
     run,

@@ -18,6 +18,7 @@ Usage:
                        [--mode gate|baseline] [--shard i/n] [--internal-token T] [--sync-signing-key K]
                        [--db-url U] [--expected-build-sha S] [--no-writes] [--allow-payments]
                        [--wait-ready SECONDS] [--sign-key PEM] [--check-timeout-ms N] [--json] [--list-checks]
+                       [--checks id,prefix*]  (run only these checks)
                                  run the lanes and write a GO/NO-GO report (exit 0 GO, 1 NO-GO, 2 usage)
   runtime-gate report verify DIR [--pubkey PEM]
   runtime-gate report merge DIR... --out DIR
@@ -161,7 +162,7 @@ async function commandValidate(args: string[]): Promise<number> {
       config: { type: 'string' }, lanes: { type: 'string' }, out: { type: 'string' }, mode: { type: 'string' }, shard: { type: 'string' },
       'no-writes': { type: 'boolean' }, 'allow-payments': { type: 'boolean' }, 'wait-ready': { type: 'string' }, 'sign-key': { type: 'string' },
       'check-timeout-ms': { type: 'string' }, 'run-timeout-ms': { type: 'string' }, 'env-file': { type: 'string', multiple: true },
-      json: { type: 'boolean' }, 'list-checks': { type: 'boolean' },
+      json: { type: 'boolean' }, 'list-checks': { type: 'boolean' }, checks: { type: 'string' },
     },
   });
   const { ALL_LANES, runGate, listChecks } = await import('../run-gate.ts');
@@ -190,6 +191,7 @@ async function commandValidate(args: string[]): Promise<number> {
       candidate: targets.candidate,
       ...(targets.baseline ? { baseline: targets.baseline } : {}),
       ...(lanes ? { lanes: lanes as never } : {}),
+      ...(values.checks ? { checks: values.checks.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
       ...(file.required_lanes ? { requiredLanes: file.required_lanes as never } : {}),
       ...(file.optional_checks ? { optionalChecks: file.optional_checks } : {}),
       mode,
