@@ -4,18 +4,29 @@
  * row, the run summary projection and its checkpoint, and a NOTIFY for live
  * subscribers on every instance.
  *
- * @see contracts/KHALA_ORDERING.md#k1 — the run row lock serializes writers of one
- * run, so seqs are allocated in commit order and a rolled-back write leaves no hole.
+ * Appends are group-committed (SPEC §3.2 allows it): concurrent appends, to any runs,
+ * queue while a batch transaction is in flight and the next batch writes them all in
+ * one transaction — one WAL flush and one NOTIFY commit instead of one per event
+ * (NOTIFY serializes commits database-wide, which otherwise caps appends at one fsync
+ * each). Each request is still answered only after its batch has committed
+ * (durable), each is validated on its own (a conflict or a terminal run rejects that
+ * request only), and a batch that fails in the database is retried one request per
+ * transaction, so one bad write never takes the others down.
+ *
+ * @see contracts/KHALA_ORDERING.md#k1 — the run row locks (taken in id order) serialize
+ * writers of one run, so seqs are allocated in commit order and a rolled-back write
+ * leaves no hole.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { sha256Hex } from '../../contracts/contract-files.ts';
 import type { components } from '../../contracts/generated/runtime-api.ts';
+import { canonicalJson, payloadHash } from '../../contracts/payload-hash.ts';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { ApiError } from '../http/api-error.ts';
-import { KHALA_NOTIFY_CHANNEL, runDocKey, runTopic, topicClassOf } from '../khala/topics.ts';
 import type { PublishRateLimiter } from '../khala/publish-rate-limiter.ts';
-import { canonicalJson, payloadHash } from '../../contracts/payload-hash.ts';
+import { KHALA_NOTIFY_CHANNEL, runDocKey, runTopic, topicClassOf } from '../khala/topics.ts';
 
 type Run = components['schemas']['Run'];
 type RunEvent = components['schemas']['RunEvent'];
@@ -89,9 +100,26 @@ export interface RunAuthorityOptions {
   /** Called after each commit that appended an event (same-instance live delivery). */
   onCommitted?: (topic: string, seq: number) => void;
   rateLimiter?: PublishRateLimiter;
+  /** Most appends written by one group-commit transaction. Default 256. */
+  maxBatchSize?: number;
 }
 
+interface PendingAppend {
+  runId: string;
+  request: AppendRunEventRequest;
+  requestHash: string;
+  payloadHash: string;
+  payloadJson: string;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+type BatchOutcome = { ok: AppendResult } | { error: unknown };
+
 export class RunAuthority {
+  private pending: PendingAppend[] = [];
+  private batchInFlight = false;
+
   constructor(
     private readonly pool: Pool,
     private readonly config: RuntimeConfig,
@@ -143,37 +171,50 @@ export class RunAuthority {
     }
     const requestHash = payloadHash({ event_type: request.event_type, payload: request.payload });
     this.limitPublishRate(runTopic(runId));
-    const result = await withTransaction(this.pool, async (client) => {
-      const run = await lockRun(client, runId);
-      const existing = await client.query<EventRow>(
-        `SELECT run_id, seq, event_type, request_hash, payload, payload_hash, created_at
-           FROM runtime.run_events WHERE run_id = $1 AND idempotency_key = $2`,
-        [runId, request.idempotency_key],
-      );
-      const stored = existing.rows[0];
-      if (stored) {
-        if (stored.request_hash !== requestHash) {
-          throw new ApiError('conflict', `idempotency_key ${request.idempotency_key} was used with a different body`, {
-            reason_code: 'idempotency_key_reused',
-            run_id: runId,
-            seq: Number(stored.seq),
-          });
-        }
-        return { event: toEvent(stored), idempotentReplay: true };
-      }
-      if (TERMINAL.has(run.status)) {
-        throw new ApiError('conflict', `run ${runId} is ${run.status} and accepts no new events`, {
-          reason_code: 'run_terminal',
-          run_id: runId,
-          status: run.status,
-        });
-      }
-      const nextStatus = TERMINAL_EVENT_STATUS[request.event_type] ?? 'running';
-      const event = await appendEventLocked(client, run, request, requestHash, nextStatus, this.config);
-      return { event, idempotentReplay: false };
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ runId, request, requestHash, payloadHash: sha256Hex(payloadText), payloadJson: payloadText, resolve, reject });
+      this.startBatch();
     });
-    if (!result.idempotentReplay) this.options.onCommitted?.(runTopic(runId), result.event.seq);
-    return result;
+  }
+
+  /** Group commit: one batch transaction at a time; whatever queued meanwhile is the next batch. */
+  private startBatch(): void {
+    if (this.batchInFlight || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.options.maxBatchSize ?? 256);
+    this.batchInFlight = true;
+    this.commitBatch(batch)
+      .catch(() => {})
+      .finally(() => {
+        this.batchInFlight = false;
+        this.startBatch();
+      });
+  }
+
+  private async commitBatch(batch: PendingAppend[]): Promise<void> {
+    let outcomes: BatchOutcome[];
+    try {
+      outcomes = await withTransaction(this.pool, (client) => appendBatchLocked(client, batch, this.config));
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      // The database refused the batch (e.g. one journal row failed): one transaction per request.
+      for (const item of batch) await this.commitBatch([item]);
+      return;
+    }
+    const heads = new Map<string, number>();
+    for (const [i, outcome] of outcomes.entries()) {
+      if ('ok' in outcome && !outcome.ok.idempotentReplay) {
+        const topic = runTopic(batch[i]!.runId);
+        heads.set(topic, Math.max(heads.get(topic) ?? 0, outcome.ok.event.seq));
+      }
+    }
+    for (const [i, outcome] of outcomes.entries()) {
+      if ('ok' in outcome) batch[i]!.resolve(outcome.ok);
+      else batch[i]!.reject(outcome.error);
+    }
+    for (const [topic, seq] of heads) this.options.onCommitted?.(topic, seq);
   }
 
   /** First cancel appends run.cancel_requested; later cancels are idempotent replays. */
@@ -261,6 +302,185 @@ async function appendEventLocked(
   await applyRunSummaryProjection(client, run.id, topic, seq, { run_id: run.id, status: nextStatus, latest_seq: seq, last_event_type: request.event_type });
   await client.query('SELECT pg_notify($1, $2)', [KHALA_NOTIFY_CHANNEL, `${topic}\t${seq}`]);
   return toEvent(inserted);
+}
+
+interface BatchRunState {
+  run: RunRow;
+  status: RunStatus;
+  accepted: number;
+  lastEventType: string;
+}
+
+interface AcceptedAppend {
+  index: number;
+  state: BatchRunState;
+  /** Position among the run's accepted appends in this batch (0-based). */
+  position: number;
+}
+
+/**
+ * Writes a batch of appends in the caller's transaction: locks the runs (in id order),
+ * validates each request against the stored events and the run's status as the batch
+ * goes, allocates every topic's seqs with one UPDATE, and writes events, journal rows,
+ * run rows, checkpoints, summaries and NOTIFYs with one statement.
+ */
+async function appendBatchLocked(client: PoolClient, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchOutcome[]> {
+  const runIds = [...new Set(batch.map((b) => b.runId))].sort();
+  const locked = await client.query<RunRow>({ name: 'run-authority-lock-runs', text: `SELECT ${RUN_COLUMNS} FROM runtime.runs WHERE id = ANY($1) ORDER BY id FOR UPDATE`, values: [runIds] });
+  const states = new Map<string, BatchRunState>(locked.rows.map((run) => [run.id, { run, status: run.status, accepted: 0, lastEventType: '' }]));
+  const stored = await client.query<EventRow & { idempotency_key: string }>({
+    name: 'run-authority-stored-keys',
+    text: `SELECT e.run_id, e.seq, e.event_type, e.idempotency_key, e.request_hash, e.payload, e.payload_hash, e.created_at
+             FROM runtime.run_events e JOIN unnest($1::text[], $2::text[]) AS k(run_id, idempotency_key)
+               ON e.run_id = k.run_id AND e.idempotency_key = k.idempotency_key`,
+    values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)],
+  });
+  const storedByKey = new Map(stored.rows.map((row) => [`${row.run_id}\n${row.idempotency_key}`, row]));
+
+  const outcomes: (BatchOutcome | undefined)[] = new Array(batch.length);
+  const accepted: AcceptedAppend[] = [];
+  /** Requests of this batch that are replays of an earlier request of the same batch. */
+  const replays: { index: number; of: number }[] = [];
+  const firstInBatch = new Map<string, number>();
+  for (const [index, item] of batch.entries()) {
+    const { runId, request } = item;
+    const state = states.get(runId);
+    if (!state) {
+      outcomes[index] = { error: new ApiError('not_found', `run ${runId} not found`, { run_id: runId }) };
+      continue;
+    }
+    const key = `${runId}\n${request.idempotency_key}`;
+    const previous = storedByKey.get(key);
+    const earlier = firstInBatch.get(key);
+    if (previous || earlier !== undefined) {
+      const previousHash = previous ? previous.request_hash : batch[earlier!]!.requestHash;
+      if (previousHash !== item.requestHash) {
+        outcomes[index] = {
+          error: new ApiError('conflict', `idempotency_key ${request.idempotency_key} was used with a different body`, {
+            reason_code: 'idempotency_key_reused',
+            run_id: runId,
+            seq: previous ? Number(previous.seq) : -1,
+          }),
+        };
+        if (!previous) replays.push({ index, of: earlier! });
+      } else if (previous) {
+        outcomes[index] = { ok: { event: toEvent(previous), idempotentReplay: true } };
+      } else {
+        replays.push({ index, of: earlier! });
+      }
+      continue;
+    }
+    if (TERMINAL.has(state.status)) {
+      outcomes[index] = {
+        error: new ApiError('conflict', `run ${runId} is ${state.status} and accepts no new events`, { reason_code: 'run_terminal', run_id: runId, status: state.status }),
+      };
+      continue;
+    }
+    state.status = TERMINAL_EVENT_STATUS[request.event_type] ?? 'running';
+    state.lastEventType = request.event_type;
+    firstInBatch.set(key, index);
+    accepted.push({ index, state, position: state.accepted });
+    state.accepted += 1;
+  }
+
+  if (accepted.length > 0) {
+    const runs = [...states.values()].filter((s) => s.accepted > 0);
+    const topics = runs.map((s) => runTopic(s.run.id));
+    const allocated = await client.query<{ topic: string; head_seq: string; epoch: string; oldest: string; now: Date }>({
+      name: 'run-authority-allocate',
+      text: `UPDATE runtime.sync_topic_sequences s SET head_seq = s.head_seq + u.n, updated_at = now()
+               FROM unnest($1::text[], $2::int[]) AS u(topic, n) WHERE s.topic = u.topic
+             RETURNING s.topic, s.head_seq, s.epoch, s.oldest_available_seq AS oldest, now() AS now`,
+      values: [topics, runs.map((s) => s.accepted)],
+    });
+    const windows = new Map(allocated.rows.map((row) => [row.topic, { head: Number(row.head_seq), epoch: row.epoch, oldest: Number(row.oldest) }]));
+    let now = allocated.rows[0]?.now;
+    for (const state of runs) {
+      const topic = runTopic(state.run.id);
+      if (windows.has(topic)) continue;
+      // A run created before its topic row existed (or by another implementation): start the topic at 1.
+      const created = await client.query<{ epoch: string; now: Date }>(
+        `INSERT INTO runtime.sync_topic_sequences (topic, topic_class, head_seq, epoch) VALUES ($1, $2, $3, $4) RETURNING epoch, now() AS now`,
+        [topic, topicClassOf(topic), state.accepted, newTopicEpoch()],
+      );
+      windows.set(topic, { head: state.accepted, epoch: created.rows[0]!.epoch, oldest: 1 });
+      now ??= created.rows[0]!.now;
+    }
+    const createdAt = now!.toISOString();
+    const seqOf = (a: AcceptedAppend) => {
+      const head = windows.get(runTopic(a.state.run.id))!.head;
+      return head - a.state.accepted + 1 + a.position;
+    };
+    const items = accepted.map((a) => ({ a, item: batch[a.index]!, seq: seqOf(a) }));
+    await client.query({
+      name: 'run-authority-write-batch',
+      text: `WITH events AS (
+               INSERT INTO runtime.run_events (run_id, seq, event_type, idempotency_key, request_hash, payload, payload_hash, created_at)
+               SELECT run_id, seq, event_type, idempotency_key, request_hash, payload::jsonb, payload_hash, now()
+                 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                   AS e(run_id, seq, event_type, idempotency_key, request_hash, payload, payload_hash)
+             ), journal AS (
+               INSERT INTO runtime.sync_stream_events (topic, seq, epoch, doc_key, doc_version, event_type, payload, payload_hash, published_at)
+               SELECT 'run:' || run_id || ':events', seq, epoch, 'runtime/run_summary:' || run_id, seq, event_type, payload::jsonb, payload_hash, now()
+                 FROM unnest($1::text[], $2::bigint[], $3::text[], $6::text[], $7::text[], $8::text[])
+                   AS j(run_id, seq, event_type, payload, payload_hash, epoch)
+                ORDER BY run_id, seq
+             ), run_rows AS (
+               UPDATE runtime.runs r SET latest_seq = u.latest_seq, status = u.status, updated_at = now()
+                 FROM unnest($9::text[], $10::bigint[], $11::text[]) AS u(id, latest_seq, status) WHERE r.id = u.id
+             ), checkpoints AS (
+               INSERT INTO runtime.khala_projection_checkpoints (projection, topic, last_seq)
+               SELECT $13, 'run:' || id || ':events', latest_seq FROM unnest($9::text[], $10::bigint[]) AS u(id, latest_seq)
+               ON CONFLICT (projection, topic) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()
+                 WHERE runtime.khala_projection_checkpoints.last_seq < EXCLUDED.last_seq
+               RETURNING topic
+             ), summaries AS (
+               INSERT INTO runtime.sync_run_summaries (run_id, doc_key, as_of_seq, summary)
+               SELECT u.id, 'runtime/run_summary:' || u.id, u.latest_seq, u.summary::jsonb
+                 FROM unnest($9::text[], $10::bigint[], $12::text[]) AS u(id, latest_seq, summary)
+                 JOIN checkpoints c ON c.topic = 'run:' || u.id || ':events'
+               ON CONFLICT (run_id) DO UPDATE SET as_of_seq = EXCLUDED.as_of_seq, summary = EXCLUDED.summary, updated_at = now()
+             )
+             SELECT pg_notify($14, 'run:' || id || ':events' || chr(9) || latest_seq) FROM unnest($9::text[], $10::bigint[]) AS u(id, latest_seq)`,
+      values: [
+        items.map((x) => x.item.runId),
+        items.map((x) => x.seq),
+        items.map((x) => x.item.request.event_type),
+        items.map((x) => x.item.request.idempotency_key),
+        items.map((x) => x.item.requestHash),
+        items.map((x) => x.item.payloadJson),
+        items.map((x) => x.item.payloadHash),
+        items.map((x) => windows.get(runTopic(x.item.runId))!.epoch),
+        runs.map((s) => s.run.id),
+        runs.map((s) => windows.get(runTopic(s.run.id))!.head),
+        runs.map((s) => s.status),
+        runs.map((s) => JSON.stringify({ run_id: s.run.id, status: s.status, latest_seq: windows.get(runTopic(s.run.id))!.head, last_event_type: s.lastEventType })),
+        RUN_SUMMARY_PROJECTION,
+        KHALA_NOTIFY_CHANNEL,
+      ],
+    });
+    for (const state of runs) {
+      const topic = runTopic(state.run.id);
+      const window = windows.get(topic)!;
+      await pruneTopicTail(client, topic, window.head, window.oldest, config.khala.classes.run_events.retentionEvents);
+    }
+    for (const { a, item, seq } of items) {
+      const event: RunEvent = { run_id: item.runId, seq, event_type: item.request.event_type, payload: item.request.payload, payload_hash: item.payloadHash, created_at: createdAt };
+      outcomes[a.index] = { ok: { event, idempotentReplay: false } };
+    }
+  }
+  for (const { index, of } of replays) {
+    if (outcomes[index]) {
+      // A conflict with an earlier request of this batch: report that request's seq.
+      const first = outcomes[of];
+      const error = (outcomes[index] as { error: ApiError }).error;
+      if (first && 'ok' in first && error.details) error.details.seq = first.ok.event.seq;
+      continue;
+    }
+    const first = outcomes[of]!;
+    outcomes[index] = 'ok' in first ? { ok: { event: first.ok.event, idempotentReplay: true } } : first;
+  }
+  return outcomes as BatchOutcome[];
 }
 
 /**
