@@ -18,3 +18,11 @@ export { runGate, type RunGateOptions, type RunGateResult } from './harness/run-
 export { KhalaClient, KhalaHandshakeError, MemoryCursorStore, type Anomaly, type CursorStore, type KhalaClientOptions } from './harness/khala/khala-client.ts';
 export { evidenceLine, mergeReportFolders, verifyReportFolder, writeReportFolder } from './harness/report/index.ts';
 export { resolveTargets, type TargetSpec } from './harness/target.ts';
+export { type DriftLaneOptions, driftLane } from './harness/lanes/drift-lane.ts';
+export { envLane } from './harness/lanes/env-lane.ts';
+export { type RolesLaneOptions, rolesLane } from './harness/lanes/roles-lane.ts';
+export { createDeploymentAdapter, type DeploymentAdapter, DeploymentError, type DeploymentFacts, findExecutionProblems, findImageLockProblems } from './harness/deploy/index.ts';
+export { type MigrationLedger, readMigrationLedger } from './harness/drift/migration-drift.ts';
+export { findSchemaDrift, loadExpectedSchemaSnapshot } from './harness/drift/schema-drift.ts';
+export { applyDbRoles, type DbRolePolicy, loadDbRolePolicy, planDbRoles, type RoleViolation, verifyDbRoles, withRolePrefix } from './harness/roles/index.ts';
+export { checkEnvFiles, type EnvCheckResult, type EnvFileInput, expectedConfigFingerprint, formatEnvCheck } from './harness/env/index.ts';

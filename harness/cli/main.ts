@@ -27,6 +27,14 @@ Usage:
                                  lint the contracts; regenerate contracts/generated/ or fail when stale
   runtime-gate contracts diff OLD NEW
                                  breaking changes from OLD to NEW OpenAPI (exit 1 when any)
+  runtime-gate db roles apply [--dry-run] [--db-url U]
+                                 bring the database to contracts/db-roles.json, idempotently (dry run: print the SQL)
+  runtime-gate db roles verify [--db-url U] [--json]
+                                 list every violation of contracts/db-roles.json (exit 1 when any)
+                                 (--db-url defaults to RUNTIME_GATE_DB_URL, DATABASE_URL or DB_URL)
+  runtime-gate env check --env-file F [--profile dev|prod] [--env-file F [--profile P]]... [--json]
+                                 validate env files for their profiles and DEV/PROD isolation
+                                 (--profile applies to the --env-file before it; default: the file's RUNTIME_ENV)
   runtime-gate help              this text
 
 Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 78 invalid environment (serve).`;
@@ -48,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
       return commandValidate(rest);
     case 'report':
       return commandReport(rest);
+    case 'db':
+      return commandDb(rest);
+    case 'env':
+      return commandEnv(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -253,6 +265,63 @@ async function commandReport(args: string[]): Promise<number> {
     }
   }
   throw new UsageError('report needs verify or merge');
+}
+
+async function commandDb(args: string[]): Promise<number> {
+  const [noun, sub, ...rest] = args;
+  if (noun !== 'roles' || (sub !== 'apply' && sub !== 'verify')) throw new UsageError('db needs roles apply or roles verify');
+  const { values } = parseArgs({ args: rest, options: { 'db-url': { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } });
+  const url = values['db-url'] || process.env.RUNTIME_GATE_DB_URL || process.env.DATABASE_URL || process.env.DB_URL;
+  if (!url) throw new UsageError(`db roles ${sub} needs --db-url U (or RUNTIME_GATE_DB_URL, DATABASE_URL, DB_URL)`);
+  const { createPool } = await import('../../reference-server/db/pool.ts');
+  const pool = createPool(url, { max: 1 });
+  try {
+    if (sub === 'apply') {
+      const { applyDbRoles } = await import('../roles/apply-db-roles.ts');
+      const result = await applyDbRoles(pool, { dryRun: values['dry-run'] ?? false });
+      for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+      if (values['dry-run']) for (const sql of result.statements) process.stdout.write(`${sql}\n`);
+      else process.stdout.write(`db roles apply: ${result.statements.length} statement(s) applied\n`);
+      return 0;
+    }
+    const { verifyDbRoles } = await import('../roles/verify-db-roles.ts');
+    const violations = await verifyDbRoles(pool);
+    if (values.json) process.stdout.write(`${JSON.stringify({ ok: violations.length === 0, violations })}\n`);
+    else {
+      for (const v of violations) process.stdout.write(`${v.rule}\t${v.message}\n`);
+      process.stdout.write(violations.length === 0 ? 'ok: the database conforms to contracts/db-roles.json\n' : `FAILED: ${violations.length} violation(s) of contracts/db-roles.json\n`);
+    }
+    return violations.length === 0 ? 0 : 1;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function commandEnv(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'check') throw new UsageError('env needs check');
+  const { tokens, values } = parseArgs({
+    args: rest,
+    tokens: true,
+    options: { 'env-file': { type: 'string', multiple: true }, profile: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+  });
+  // Each --profile belongs to the --env-file before it.
+  const files: { path: string; profile?: 'dev' | 'prod' }[] = [];
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.name === 'env-file') files.push({ path: token.value! });
+    if (token.name === 'profile') {
+      const last = files.at(-1);
+      if (!last || last.profile) throw new UsageError('--profile must follow the --env-file it applies to');
+      if (token.value !== 'dev' && token.value !== 'prod') throw new UsageError(`--profile must be dev or prod, got ${token.value}`);
+      last.profile = token.value;
+    }
+  }
+  if (files.length === 0) throw new UsageError('env check needs at least one --env-file F');
+  const { checkEnvFiles, formatEnvCheck } = await import('../env/check-env-files.ts');
+  const result = checkEnvFiles(files);
+  process.stdout.write(`${values.json ? JSON.stringify(result) : formatEnvCheck(result)}\n`);
+  return result.ok ? 0 : 1;
 }
 
 function parsePort(text: string): number {
