@@ -9,7 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../contracts/contract-files.ts';
+import { runChecks } from '../../harness/check-runner.ts';
+import { rolesLane } from '../../harness/lanes/roles-lane.ts';
 import { applyDbRoles } from '../../harness/roles/apply-db-roles.ts';
+import { loadDbRolePolicy, withRolePrefix } from '../../harness/roles/db-role-policy.ts';
 import { migrate } from '../../reference-server/db/migrate.ts';
 import { expectCheckFails, type GateFixture, startGateFixture } from '../harness/gate-fixture.ts';
 import { createTestDatabase } from '../support/test-database.ts';
@@ -41,6 +44,30 @@ describe('roles lane', () => {
     } finally {
       await fixture.db.pool.query('REVOKE INSERT ON runtime.sync_stream_events FROM oa_khala_ro');
     }
+  });
+
+  it('anything granted to PUBLIC is a NO-GO naming it', async () => {
+    await fixture.db.pool.query('GRANT SELECT ON runtime.credit_settlements TO PUBLIC');
+    try {
+      const run = await fixture.runFaulty([], { lanes: ['roles'], target: { db_url: fixture.db.url } });
+      expectCheckFails(run, 'roles.policy.public-nothing', /PUBLIC: SELECT on runtime\.credit_settlements/);
+    } finally {
+      await fixture.db.pool.query('REVOKE SELECT ON runtime.credit_settlements FROM PUBLIC');
+    }
+  });
+
+  it('roles.policy.roles-exist fails naming each missing role', async () => {
+    // Dropping a real oa_* role would break other users of the shared cluster, so the lane
+    // runs with the contract policy under a prefix no role has.
+    const policy = withRolePrefix(loadDbRolePolicy(), 'tabsent_');
+    const [outcome] = await runChecks(
+      rolesLane(undefined, { policy }).filter((c) => c.id === 'roles.policy.roles-exist'),
+      { target: fixture.candidate(fixture.upstream.url, { db_url: fixture.db.url }), run: { exchanges: [], allowWrites: false, allowPayments: false, latencies: {} }, probeId: 'p', runDeadline: Date.now() + 30_000, redact: (t) => t },
+    );
+    expect(outcome!.check.status).toBe('failed');
+    expect(outcome!.check.detail).toBe(
+      '4 violation(s) of contracts/db-roles.json: tabsent_oa_runtime_owner: role does not exist; tabsent_oa_runtime_rw: role does not exist; tabsent_oa_khala_ro: role does not exist; tabsent_oa_control_rw: role does not exist',
+    );
   });
 
   it('a database the policy was never applied to fails schema owner and required grants', async () => {
