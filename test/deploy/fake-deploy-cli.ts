@@ -46,8 +46,9 @@ export function createFakeDeployCli(answers: Record<string, FakeAnswer>, tools: 
       writeFileSync(`${base}.stderr`, stderr);
       if (exit !== undefined) writeFileSync(`${base}.exit`, String(exit));
     } else if (answer && typeof answer === 'object' && 'sleepMs' in answer) {
-      writeFileSync(`${base}.sleep`, String((answer as { sleepMs: number }).sleepMs));
-      writeFileSync(`${base}.json`, JSON.stringify((answer as { json: unknown }).json));
+      const delayed = answer as { sleepMs: number; json: unknown };
+      writeFileSync(`${base}.sleep`, String(delayed.sleepMs));
+      writeFileSync(`${base}.json`, JSON.stringify(delayed.json));
     } else writeFileSync(`${base}.json`, JSON.stringify(answer));
   }
   writeFileSync(join(dataDir, 'calls.jsonl'), '');
