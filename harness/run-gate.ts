@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Check, Lane, Report, Target } from '../contracts/generated/report.ts';
 import { contractPaths, PACKAGE_ROOT, sha256Hex } from '../contracts/contract-files.ts';
+import type { Check, Lane, Report, Target } from '../contracts/generated/report.ts';
 import { PACKAGE_VERSION } from '../reference-server/package-version.ts';
 import { type CheckDefinition, type CheckOutcome, type RunState, runChecks } from './check-runner.ts';
 import { contractLane } from './lanes/contract-lane.ts';
@@ -17,10 +17,11 @@ import { envLane } from './lanes/env-lane.ts';
 import { healthLane } from './lanes/health-lane.ts';
 import { khalaLane } from './lanes/khala-lane.ts';
 import { observabilityLane } from './lanes/observability-lane.ts';
+import { parityLane } from './lanes/parity-lane.ts';
 import { rolesLane } from './lanes/roles-lane.ts';
 import { countTotals, decideGate, evidenceLine, logPathFor, type ParitySummary, writeReportFolder } from './report/index.ts';
-import { TargetHttp } from './target-http.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
+import { TargetHttp } from './target-http.ts';
 
 export const ALL_LANES: Lane[] = ['health', 'contract', 'khala', 'parity', 'credit', 'drift', 'roles', 'env', 'observability'];
 /** What a lane may need besides the candidate's HTTP surface. */
@@ -29,6 +30,14 @@ export interface LaneInputs {
   baseline?: TargetSpec;
   envFiles?: string[];
   maxWarnings?: number;
+  /** Parity: whether one critical diff blocks (default true). */
+  blockOnCritical?: boolean;
+  /** Parity: compare the targets' existing parity_topics only, never write (default false). */
+  parityReadOnly?: boolean;
+  /** Parity: seed of the scenarios (default 1). */
+  paritySeed?: number;
+  /** The run's shard (parity: comparing nothing blocks only in an unsharded run). */
+  shard?: { index: number; count: number };
   /** Where lanes may write extra artifacts (e.g. parity-report.json); the report folder. */
   artifacts: Map<string, unknown>;
 }
@@ -40,6 +49,7 @@ const LANE_CHECKS: Partial<Record<Lane, (inputs: LaneInputs) => CheckDefinition[
   khala: khalaLane,
   credit: creditLane,
   observability: observabilityLane,
+  parity: parityLane,
   drift: (inputs) => driftLane(inputs),
   roles: () => rolesLane(),
   env: (inputs) => envLane(inputs),
@@ -58,6 +68,14 @@ export interface RunGateOptions {
   lanes?: Lane[];
   /** Replaces the default required lanes (config file `required_lanes`). */
   requiredLanes?: Lane[];
+  /** Parity: warning diffs allowed before parity blocks (default 0). */
+  maxWarnings?: number;
+  /** Parity: whether one critical diff blocks (default true). */
+  blockOnCritical?: boolean;
+  /** Parity: compare existing topics (the targets' parity_topics) only, never write (default false). */
+  parityReadOnly?: boolean;
+  /** Parity: seed of the scenarios (default 1). */
+  paritySeed?: number;
   optionalChecks?: string[];
   /** Runs only these check ids (a trailing `*` matches a prefix), e.g. to re-run one failing check. */
   checks?: string[];
@@ -154,6 +172,18 @@ async function preflight(target: TargetSpec, run: RunState, options: RunGateOpti
   return { buildSha: typeof json?.build_sha === 'string' ? json.build_sha : null, service: typeof json?.service === 'string' ? json.service : null };
 }
 
+/** report.targets entry of the parity baseline: its identity from /internal/v1/health (5 s deadline). */
+async function describeBaseline(baseline: TargetSpec): Promise<Target> {
+  const http = new TargetHttp(baseline, [], 'preflight', new AbortController().signal, () => {}, 5000);
+  const health = await http.request({ method: 'GET', path: '/internal/v1/health' }).catch(() => undefined);
+  const json = health?.status === 200 ? health.json : undefined;
+  const str = (value: unknown) => (typeof value === 'string' ? value : null);
+  return {
+    role: 'baseline', name: baseline.name, base_url: baseline.base_url, build_sha: str(json?.build_sha), expected_build_sha: baseline.expected_build_sha ?? null,
+    service: str(json?.service), authority_write_mode: str(json?.authority_write_mode), profile: baseline.profile ?? 'live',
+  };
+}
+
 export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   const startedAt = new Date();
   const mode = options.mode ?? 'gate';
@@ -169,6 +199,11 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   const plan = planLanes(options);
   const artifacts = new Map<string, unknown>();
   const inputs: LaneInputs = { candidate: options.candidate, artifacts, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.envFiles ? { envFiles: options.envFiles } : {}) };
+  if (options.maxWarnings !== undefined) inputs.maxWarnings = options.maxWarnings;
+  if (options.blockOnCritical !== undefined) inputs.blockOnCritical = options.blockOnCritical;
+  if (options.parityReadOnly !== undefined) inputs.parityReadOnly = options.parityReadOnly;
+  if (options.paritySeed !== undefined) inputs.paritySeed = options.paritySeed;
+  if (options.shard) inputs.shard = options.shard;
   const definitions: CheckDefinition[] = [];
   const placeholders: Check[] = [];
   for (const { lane, required, missingInput } of plan) {
@@ -218,7 +253,7 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
     shard,
     harness_version: PACKAGE_VERSION,
     contract_digests: contractDigests(),
-    targets: [target],
+    targets: options.baseline ? [target, await describeBaseline(options.baseline)] : [target],
     lanes: plan.map(({ lane, required }) => {
       const laneChecks = checks.filter((c) => c.lane === lane);
       const status = laneChecks.some((c) => c.status === 'error') ? 'error' : laneChecks.some((c) => c.status === 'failed') ? 'failed' : laneChecks.every((c) => c.status === 'skipped') ? 'skipped' : 'passed';

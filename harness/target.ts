@@ -25,6 +25,12 @@ export interface TargetSpec {
   deployment?: DeploymentSpec;
   /** Inputs of the Khala threat-model checks that the harness cannot derive itself. */
   khala_threat?: KhalaThreatInputs;
+  /**
+   * Existing topics the parity lane replays from seq 0 and compares in read-only mode
+   * (paired by position with the other target's list; one list serves both when only one
+   * target has it). An entry may name the token subject that may read it.
+   */
+  parity_topics?: (string | { topic: string; owner?: string })[];
 }
 
 /**
@@ -51,6 +57,8 @@ export interface GateConfigFile {
   optional_checks?: string[];
   mode?: 'gate' | 'baseline';
   max_warnings?: number;
+  /** Parity: whether one critical diff blocks (default true). */
+  block_on_critical?: boolean;
 }
 
 export class ConfigError extends Error {

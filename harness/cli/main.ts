@@ -18,6 +18,10 @@ Usage:
                        [--mode gate|baseline] [--shard i/n] [--internal-token T] [--sync-signing-key K]
                        [--db-url U] [--expected-build-sha S] [--no-writes] [--allow-payments]
                        [--wait-ready SECONDS] [--sign-key PEM] [--check-timeout-ms N] [--json] [--list-checks]
+                       [--baseline-internal-token T] [--baseline-sync-signing-key K] [--baseline-db-url U]
+                       [--max-warnings N] [--block-on-critical | --no-block-on-critical] [--read-only-parity] [--parity-seed N]
+                                 parity (with --baseline): warning diffs allowed (default 0), whether a critical
+                                 diff blocks (default yes), compare existing parity_topics only, scenario seed
                        [--checks id,prefix*]  (run only these checks)
                                  run the lanes and write a GO/NO-GO report (exit 0 GO, 1 NO-GO, 2 usage)
   runtime-gate report verify DIR [--pubkey PEM]
@@ -174,7 +178,9 @@ async function commandValidate(args: string[]): Promise<number> {
       config: { type: 'string' }, lanes: { type: 'string' }, out: { type: 'string' }, mode: { type: 'string' }, shard: { type: 'string' },
       'no-writes': { type: 'boolean' }, 'allow-payments': { type: 'boolean' }, 'wait-ready': { type: 'string' }, 'sign-key': { type: 'string' },
       'check-timeout-ms': { type: 'string' }, 'run-timeout-ms': { type: 'string' }, 'env-file': { type: 'string', multiple: true },
-      json: { type: 'boolean' }, 'list-checks': { type: 'boolean' }, checks: { type: 'string' },
+      json: { type: 'boolean' }, 'list-checks': { type: 'boolean' },
+      'max-warnings': { type: 'string' }, 'block-on-critical': { type: 'boolean' }, 'no-block-on-critical': { type: 'boolean' },
+      'read-only-parity': { type: 'boolean' }, 'parity-seed': { type: 'string' }, checks: { type: 'string' },
     },
   });
   const { ALL_LANES, runGate, listChecks } = await import('../run-gate.ts');
@@ -198,10 +204,21 @@ async function commandValidate(args: string[]): Promise<number> {
       if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) throw new UsageError('--shard must be i/n with 1 ≤ i ≤ n');
       shard = { index: Number(match[1]), count: Number(match[2]) };
     }
+    const maxWarningsText = values['max-warnings'] ?? (file.max_warnings !== undefined ? String(file.max_warnings) : undefined);
+    const maxWarnings = maxWarningsText === undefined ? undefined : Number(maxWarningsText);
+    if (maxWarnings !== undefined && (!Number.isInteger(maxWarnings) || maxWarnings < 0)) throw new UsageError(`--max-warnings must be a non-negative integer, got ${maxWarningsText}`);
+    if (values['block-on-critical'] && values['no-block-on-critical']) throw new UsageError('--block-on-critical and --no-block-on-critical exclude each other');
+    const blockOnCritical = values['block-on-critical'] ? true : values['no-block-on-critical'] ? false : file.block_on_critical;
+    const paritySeed = values['parity-seed'] === undefined ? undefined : Number(values['parity-seed']);
+    if (paritySeed !== undefined && !Number.isSafeInteger(paritySeed)) throw new UsageError(`--parity-seed must be an integer, got ${values['parity-seed']}`);
     const tty = process.stderr.isTTY && !values.json;
     const result = await runGate({
       candidate: targets.candidate,
       ...(targets.baseline ? { baseline: targets.baseline } : {}),
+      ...(maxWarnings !== undefined ? { maxWarnings } : {}),
+      ...(blockOnCritical !== undefined ? { blockOnCritical } : {}),
+      ...(values['read-only-parity'] ? { parityReadOnly: true } : {}),
+      ...(paritySeed !== undefined ? { paritySeed } : {}),
       ...(lanes ? { lanes: lanes as never } : {}),
       ...(values.checks ? { checks: values.checks.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
       ...(file.required_lanes ? { requiredLanes: file.required_lanes as never } : {}),

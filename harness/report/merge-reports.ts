@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Check, Lane, Report, Target } from '../../contracts/generated/report.ts';
+import { assertValidParityReport, mergeParityReports, ParityReportError, paritySummaryOf } from '../parity/parity-report.ts';
 import { countTotals, decideGate, type ParitySummary } from './gate-decision.ts';
 import { deriveLaneStatus } from './lane-summary.ts';
 import type { SignKey, VerifyKey } from './manifest.ts';
@@ -165,9 +166,17 @@ function mergeParity(shards: readonly Shard[]): { summary?: ParitySummary; parit
   const withSummary = shards.filter((shard) => shard.report.parity);
   const withReport = shards.filter((shard) => shard.parityReport !== undefined);
   if (withSummary.length > 1 || withReport.length > 1) {
-    throw new MergeError(
-      `parity ran in more than one shard (${[...new Set([...withSummary, ...withReport])].map((shard) => shard.dir).join(', ')}); run the parity lane in one shard`,
-    );
+    // The parity lane has one check per scenario, so `--shard i/n` spreads it over shards:
+    // their parity reports are merged and the parity gate decided again over the sums.
+    const bare = withSummary.filter((shard) => shard.parityReport === undefined);
+    if (bare.length > 0) throw new MergeError(`parity ran in several shards but ${bare.map((shard) => shard.dir).join(', ')} has no parity-report.json to merge`);
+    try {
+      const merged = mergeParityReports(withReport.map((shard) => assertValidParityReport(shard.parityReport)));
+      return { summary: paritySummaryOf(merged), parityReport: merged };
+    } catch (error) {
+      if (error instanceof ParityReportError) throw new MergeError(`parity reports of ${withReport.map((shard) => shard.dir).join(', ')}: ${error.message}`);
+      throw error;
+    }
   }
   const result: { summary?: ParitySummary; parityReport?: unknown } = {};
   if (withSummary[0]?.report.parity) result.summary = withSummary[0].report.parity;
@@ -187,7 +196,8 @@ function latest(values: readonly string[]): string {
  * Merges shard folders into `outDir` (SPEC §5). Each shard must verify (with `publicKey`,
  * signatures too) and hold a valid report. Refuses, with a message naming the folders, on
  * missing or duplicate shards, differing shard counts, modes, contract digests, harness
- * versions or target builds, a check_id present in two shards, and parity run in two shards.
+ * versions or target builds, and a check_id present in two shards. Parity reports of several
+ * shards are merged and their gate decided again over the summed diffs.
  * Checks are concatenated in shard order; totals, lanes and the decision are recomputed
  * with {@link decideGate}, so the merge is GO only if every shard is; each shard's logs are
  * copied. The result is written with `writeReportFolder`.
