@@ -242,7 +242,8 @@ const publishRateLimit: CheckDefinition = {
     const limits = await runEventsLimits(ctx);
     expectThat(limits.publish_rate_per_second <= 1000, `publish_rate_per_second ${limits.publish_rate_per_second}: too high to probe with a bounded burst`);
     const { runId } = await createRun(ctx);
-    const burst = limits.publish_rate_per_second + 20;
+    // Twice the bucket: refills during a slow burst must not hide the limit.
+    const burst = limits.publish_rate_per_second * 2 + 20;
     const answers = await Promise.all(
       Array.from({ length: burst }, (_, i) => ctx.http.request({ method: 'POST', path: `/internal/v1/runs/${runId}/events`, body: { event_type: 'runtime_gate.probe', idempotency_key: `${ctx.probeId}-rate-${i}`, payload: { i } } })),
     );

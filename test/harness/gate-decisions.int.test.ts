@@ -11,30 +11,36 @@ import { verifyReportFolder } from '../../harness/report/index.ts';
 import { listChecks, runGate } from '../../harness/run-gate.ts';
 import { startTestServer, type TestServer } from '../support/reference-server.ts';
 import { type GateFixture, startGateFixture } from './gate-fixture.ts';
+import { KHALA_TEST_PROFILE_ENV, khalaTestTarget } from './khala-profile.ts';
 
 let fixture: GateFixture;
 let readOnly: TestServer;
+/** A second instance of the same deployment, so K9 runs in the GO run. */
+let node2: TestServer;
 beforeAll(async () => {
   checkLines = await listChecks();
-  fixture = await startGateFixture('harness_decisions');
+  // A test profile (small budgets) so the khala boundary checks run too.
+  fixture = await startGateFixture('harness_decisions', KHALA_TEST_PROFILE_ENV);
+  node2 = await startTestServer(fixture.db, { LOG_LEVEL: 'warn', ...KHALA_TEST_PROFILE_ENV });
   // A second instance on the same database that refuses writes (503 write_path_frozen).
   readOnly = await startTestServer(fixture.db, { LOG_LEVEL: 'warn', RUNTIME_AUTHORITY_WRITE_MODE: 'read_only' });
 });
 afterAll(async () => {
+  await node2?.close();
   await readOnly?.close();
   await fixture?.close();
 });
 
-const IMPLEMENTED_LANES = ['health', 'contract', 'credit', 'observability'];
+const IMPLEMENTED_LANES = ['health', 'contract', 'khala', 'credit', 'observability'];
 let checkLines: string[] = [];
 const definedChecks = () => checkLines.map((line) => line.split('\t')) as [string, string, string][];
-const writeChecks = () => definedChecks().filter(([, required]) => required.includes('(writes)')).map(([id]) => id);
+const writeChecks = () => definedChecks().filter(([id, required]) => required.includes('(writes)') && IMPLEMENTED_LANES.includes(id.split('.')[0]!)).map(([id]) => id);
 // Local CPU work (the contract linter) must not race a tiny deadline in the GO runs.
 const CHECK_TIMEOUT_MS = 15_000;
 
 describe('runGate against the correct reference server', () => {
   it('passes every check: GO, exit code 0, and the report folder verifies', async () => {
-    const run = await runGate({ candidate: fixture.candidate(fixture.upstream.url, { name: 'reference', expected_build_sha: 'dev' }), outDir: join(fixture.outDir(), 'go'), checkTimeoutMs: CHECK_TIMEOUT_MS });
+    const run = await runGate({ candidate: fixture.candidate(fixture.upstream.url, khalaTestTarget({ name: 'reference', expected_build_sha: 'dev', node_urls: [node2.url] })), outDir: join(fixture.outDir(), 'go'), checkTimeoutMs: CHECK_TIMEOUT_MS });
     const implemented = run.report.checks.filter((c) => IMPLEMENTED_LANES.includes(c.lane));
     expect(implemented.filter((c) => c.status !== 'passed').map((c) => `${c.check_id}: ${c.status} ${c.detail}`)).toEqual([]);
     expect(implemented.map((c) => c.check_id).sort()).toEqual(definedChecks().filter(([id]) => IMPLEMENTED_LANES.includes(id.split('.')[0]!)).map(([id]) => id).sort());

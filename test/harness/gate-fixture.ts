@@ -11,7 +11,7 @@ import type { Check } from '../../contracts/generated/report.ts';
 import { type RunGateOptions, type RunGateResult, runGate } from '../../harness/run-gate.ts';
 import type { TargetSpec } from '../../harness/target.ts';
 import { migrate } from '../../reference-server/db/migrate.ts';
-import { type Fault, type FaultyTarget, startFaultyTarget } from '../support/faulty-target.ts';
+import { type Fault, type FaultyTarget, startFaultyTarget, type WsFault } from '../support/faulty-target.ts';
 import { DEV_INTERNAL_TOKEN, startTestServer, type TestServer } from '../support/reference-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -33,7 +33,7 @@ export interface GateFixture {
   /** A temporary report folder, removed by close(). */
   outDir(): string;
   /** runGate against a faulty proxy in front of the upstream (closed before returning). */
-  runFaulty(faults: Fault[], options?: Partial<RunGateOptions> & { target?: Partial<TargetSpec> }): Promise<GateRun>;
+  runFaulty(faults: Fault[], options?: Partial<RunGateOptions> & { target?: Partial<TargetSpec>; wsFaults?: WsFault[] }): Promise<GateRun>;
   close(): Promise<void>;
 }
 
@@ -56,8 +56,8 @@ export async function startGateFixture(label: string, env: Record<string, string
       return dir;
     },
     async runFaulty(faults, options = {}) {
-      const { target, ...rest } = options;
-      const proxy = await startFaultyTarget(upstream!.url, faults);
+      const { target, wsFaults, ...rest } = options;
+      const proxy = await startFaultyTarget(upstream!.url, faults, wsFaults);
       try {
         const result = await runGate({ candidate: fixture.candidate(proxy.url, target), outDir: join(fixture.outDir(), 'report'), checkTimeoutMs: CHECK_TIMEOUT_MS, ...rest });
         return {

@@ -4,8 +4,10 @@
  * against a faulty target that breaks its rule (HTTP faults and rewritten WS frames).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGate } from '../../harness/run-gate.ts';
+import { type Fault, startFaultyTarget, type WsConnection, type WsFault } from '../support/faulty-target.ts';
 import { startTestServer, type TestServer } from '../support/reference-server.ts';
-import { type GateFixture, startGateFixture } from './gate-fixture.ts';
+import { expectCheckFails, type GateFixture, startGateFixture } from './gate-fixture.ts';
 import { KHALA_TEST_PROFILE_ENV, khalaTestTarget } from './khala-profile.ts';
 
 let fixture: GateFixture;
@@ -22,11 +24,71 @@ afterAll(async () => {
 
 describe('khala lane against a correct target', () => {
   it('passes every K1–K9 (K9 with node_urls), boundary and threat-model check on a test profile', async () => {
-    const { runGate } = await import('../../harness/run-gate.ts');
     const run = await runGate({ candidate: fixture.candidate(fixture.upstream.url, khalaTestTarget({ node_urls: [node2.url] })), lanes: ['khala'], outDir: fixture.outDir() });
     const notPassed = run.report.checks.filter((c) => c.status !== 'passed').map((c) => `${c.check_id}: ${c.status} ${c.detail}`);
-    for (const c of run.report.checks) console.log(c.check_id, c.status, c.duration_ms, c.detail.slice(0, 200));
     expect(notPassed).toEqual([]);
     expect(run.report.decision).toBe('GO');
+  });
+});
+
+type Frame = any;
+/** Applies `rewrite` to update_batch frames, passing every other frame through. */
+const onBatches = (rewrite: (batch: Frame, connection: WsConnection) => Frame[]): WsFault => ({ serverFrame: (f, c) => (f.type === 'update_batch' ? rewrite(f, c) : [f]) });
+/** Applies `rewrite` to error frames of one code. */
+const onErrors = (code: string, rewrite: (error: Frame) => Frame): WsFault => ({ serverFrame: (f) => [f.type === 'error' && f.code === code ? rewrite(f) : f] });
+const withReasonCodes = (from: string[], to: string[]) => onErrors('stale_cursor', (e) => (JSON.stringify(e.details.reason_codes) === JSON.stringify(from) ? { ...e, details: { ...e.details, reason_codes: to } } : e));
+const FLOOR = 'retention_floor_breach';
+const BUDGET = 'replay_budget_exceeded';
+const liveSeen = new WeakSet<WsConnection>();
+
+/** [check id, HTTP faults, WebSocket faults, expected failure reason] — one target that breaks each rule. */
+const FAILING_TARGETS: [string, Fault[], WsFault[], RegExp][] = [
+  ['khala.k1.gapless-concurrent-writes', [{ method: 'GET', path: /\/messages$/, json: (b) => (Array.isArray(b.messages) ? { ...b, messages: b.messages.filter((m: Frame) => m.seq !== 2) } : b) }], [], /non-contiguous poll page|HTTP poll ledger/],
+  ['khala.k2.duplicate-tolerance', [], [onBatches((b) => (b.updates.length ? [b, { ...b, updates: b.updates.map((u: Frame) => ({ ...u, payload_hash: 'f'.repeat(64) })) }] : [b]))], /anomalies a correct target never causes/],
+  ['khala.k2.reorder-tolerance', [], [onBatches((b) => [{ ...b, updates: b.updates.filter((u: Frame) => u.seq !== 5) }])], /the client applied up to seq 4 of|stale_cursor .* 4: stale cursor 4/],
+  ['khala.k3.payload-hash-immutable', [], [onBatches((b) => [{ ...b, updates: b.updates.map((u: Frame) => (u.seq === 3 ? { ...u, payload: { tampered: true } } : u)) }])], /payload hashes to/],
+  [
+    'khala.k4.exact-resume',
+    [],
+    [
+      onBatches((b, c) => {
+        const live = liveSeen.has(c);
+        if (b.replay_complete) liveSeen.add(c);
+        return live && b.updates.length ? [b, b] : [b];
+      }),
+    ],
+    /duplicate or out of order/,
+  ],
+  ['khala.k5.resume-at-head', [], [onBatches((b) => [b.updates.length === 0 ? { ...b, replay_complete: false } : b])], /expected one empty batch with replay_complete true/],
+  ['khala.k5.cursor-ahead-of-head', [], [onErrors('bad_subscription', (e) => ({ ...e, details: { reason_code: 'invalid_frame' } }))], /expected bad_subscription cursor_ahead_of_head/],
+  ['khala.k6.retention-floor-boundary', [], [withReasonCodes([FLOOR, BUDGET], [BUDGET])], /reason_codes \["replay_budget_exceeded"\], expected \["retention_floor_breach","replay_budget_exceeded"\]/],
+  ['khala.k6.budget-boundary', [], [withReasonCodes([BUDGET], [FLOOR])], /reason_codes \["retention_floor_breach"\], expected \["replay_budget_exceeded"\]/],
+  ['khala.k6.both-reasons-ordered', [], [withReasonCodes([FLOOR, BUDGET], [BUDGET, FLOOR])], /reason_codes \["replay_budget_exceeded","retention_floor_breach"\]/],
+  ['khala.k6.snapshot-rebootstrap', [], [onErrors('stale_cursor', ({ details: { snapshot: _, ...details }, ...e }) => ({ ...e, details }))], /without a valid snapshot/],
+  ['khala.limits.payload-size', [{ method: 'POST', path: /\/events$/, when: (r) => r.text.length > 4096, status: 200 }], [], /answered 200, expected 413/],
+  ['khala.limits.publish-rate', [{ method: 'POST', path: /\/events$/, mapStatus: (s) => (s === 429 ? 503 : s) }], [], /unexpected statuses: 503/],
+  ['khala.k7.epoch-mismatch', [], [withReasonCodes(['epoch_mismatch'], [FLOOR])], /expected stale_cursor \["epoch_mismatch"\]/],
+  ['khala.k8.surfaces-agree', [{ method: 'GET', path: /\/stream$/, rewriteText: (t) => t.replace(/(?:^|\n\n)[^\n]*\n?id: \d+\ndata: [^\n]*\n\n$/, '\n\n') }], [], /SSE from cursor 0: entry \d+ differs/],
+  ['khala.liveness.heartbeat', [], [{ serverFrame: (f) => (f.type === 'heartbeat' ? [] : [f]) }], /no heartbeat within/],
+  ['khala.threat.handshake-deny-codes', [], [{ deny: (status, body) => (body?.error?.details?.reason_code === 'missing_iat' ? { status, body: { error: { ...body.error, details: { reason_code: 'invalid_token' } } } } : { status, body }) }], /denied with unauthorized\/invalid_token, expected unauthorized\/missing_iat/],
+  ['khala.threat.origin-allowlist', [], [{ dropRequestHeaders: ['origin'] }], /untrusted Origin with a valid token: upgrade answered 101/],
+  ['khala.threat.scope-and-ownership', [], [onErrors('forbidden_topic', (e) => (e.details.reason_code === 'not_owner' ? { ...e, details: { reason_code: 'missing_scope' } } : e))], /expected forbidden_topic not_owner/],
+  ['khala.threat.session-revocation', [], [{ closeCode: (code) => (code === 4001 ? 1000 : code) }], /closed with 1000, expected 4001/],
+];
+
+describe('khala lane: each check fails against a target that breaks its rule', () => {
+  it.each(FAILING_TARGETS)('%s', async (id, faults, wsFaults, reason) => {
+    const run = await fixture.runFaulty(faults, { wsFaults, lanes: ['khala'], checks: [id], target: khalaTestTarget() });
+    expectCheckFails(run, id, reason);
+  });
+
+  it('khala.k9.multi-node-ledger: a second node that does not deliver live writes', async () => {
+    const brokenNode = await startFaultyTarget(node2.url, [], [onBatches((b) => (b.updates.length ? [] : [b]))]);
+    try {
+      const run = await fixture.runFaulty([], { lanes: ['khala'], checks: ['khala.k9.multi-node-ledger'], target: khalaTestTarget({ node_urls: [brokenNode.url] }) });
+      expectCheckFails(run, 'khala.k9.multi-node-ledger', /did not reach the subscriber on http:\/\/127\.0\.0\.1:\d+ within 1 s/);
+    } finally {
+      await brokenNode.close();
+    }
   });
 });

@@ -5,7 +5,9 @@
  * the answer: another status, a rewritten JSON or text body, a non-JSON body, a delay,
  * or no answer at all. Every lane of the harness must be able to fail against it.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
 
 /** The request a fault sees: the JSON body is parsed when it is JSON. */
 export interface FaultRequest {
@@ -33,6 +35,8 @@ export interface Fault {
   delayMs?: number;
   /** Replace the status code. */
   status?: number;
+  /** Replace the status code depending on the upstream's (e.g. 429 → 500). */
+  mapStatus?: (status: number) => number;
   /** Rewrite the upstream JSON body (skipped when the upstream body is not JSON). */
   json?: (body: any, request: FaultRequest) => unknown;
   /** Rewrite the upstream body as text (e.g. Prometheus exposition). */
@@ -40,6 +44,30 @@ export interface Fault {
   /** Replace the body with this text; the upstream content-type stays unless `contentType` is given. */
   text?: string;
   contentType?: string;
+}
+
+/** Per-connection state a WebSocket fault sees. */
+export interface WsConnection {
+  /** 0-based index of this connection through the proxy. */
+  index: number;
+  /** Server frames received from the target on this connection so far (including this one). */
+  frames: number;
+}
+
+/**
+ * A fault on the Khala WebSocket path: the proxy relays upgrades and frames and lets
+ * these rewrite them, so a test can build a target that breaks one ordering or
+ * threat-model rule while everything else stays correct.
+ */
+export interface WsFault {
+  /** Request headers the proxy does not forward on the upgrade (e.g. `origin`: the target never sees it). */
+  dropRequestHeaders?: string[];
+  /** Rewrites a denied upgrade (status and parsed JSON body). */
+  deny?: (status: number, body: any) => { status: number; body: unknown };
+  /** Rewrites one server frame into the frames actually sent (an empty list drops it). */
+  serverFrame?: (frame: any, connection: WsConnection) => unknown[];
+  /** Rewrites the close code the target sent before it reaches the client. */
+  closeCode?: (code: number) => number;
 }
 
 export interface FaultyTarget {
@@ -50,6 +78,10 @@ export interface FaultyTarget {
   readonly requests: { method: string; path: string; faults: number[] }[];
   /** Replaces the faults (counters restart), e.g. to break a target after the harness's preflight. */
   setFaults(faults: Fault[]): void;
+  /** Replaces the WebSocket faults for new connections. */
+  setWsFaults(faults: WsFault[]): void;
+  /** WebSocket connections relayed so far. */
+  readonly wsConnections: number;
   close(): Promise<void>;
 }
 
@@ -74,8 +106,10 @@ function parseJson(text: string): unknown {
  * Starts the proxy on 127.0.0.1:0 in front of upstreamUrl. Faults apply in order; every
  * matching fault is applied to the same answer (a delay and a status change compose).
  */
-export async function startFaultyTarget(upstreamUrl: string, faults: Fault[] = []): Promise<FaultyTarget> {
+export async function startFaultyTarget(upstreamUrl: string, faults: Fault[] = [], wsFaults: WsFault[] = []): Promise<FaultyTarget> {
   const upstream = upstreamUrl.replace(/\/+$/, '');
+  let activeWs = wsFaults;
+  const ws = { connections: 0 };
   let active: Fault[] = faults;
   let matched: number[] = faults.map(() => 0);
   const applied: number[] = faults.map(() => 0);
@@ -121,6 +155,7 @@ export async function startFaultyTarget(upstreamUrl: string, faults: Fault[] = [
     let contentType = answer.headers.get('content-type') ?? '';
     for (const fault of hits) {
       if (fault.status !== undefined) status = fault.status;
+      if (fault.mapStatus) status = fault.mapStatus(status);
       if (fault.json) {
         const parsed = parseJson(body);
         if (parsed !== undefined) body = JSON.stringify(fault.json(parsed, request));
@@ -148,6 +183,12 @@ export async function startFaultyTarget(upstreamUrl: string, faults: Fault[] = [
       res.end(`faulty-target: upstream failed: ${(error as Error).message}`);
     });
   });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const sockets = new Set<WebSocket | Duplex>();
+  server.on('upgrade', (req, socket, head) => {
+    sockets.add(socket);
+    relayUpgrade(`${upstream.replace(/^http/, 'ws')}${req.url ?? '/'}`, req, socket, head, wss, activeWs, ws.connections++, sockets);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -163,10 +204,78 @@ export async function startFaultyTarget(upstreamUrl: string, faults: Fault[] = [
       applied.length = 0;
       applied.push(...next.map(() => 0));
     },
+    setWsFaults(next) {
+      activeWs = next;
+    },
+    get wsConnections() {
+      return ws.connections;
+    },
     async close() {
       aborter.abort();
+      for (const socket of sockets) {
+        if (socket instanceof WebSocket) socket.terminate();
+        else socket.destroy();
+      }
+      wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Relays one WebSocket upgrade to the target, applying the WebSocket faults to it. */
+function relayUpgrade(url: string, req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer, faults: WsFault[], index: number, sockets: Set<WebSocket | Duplex>): void {
+  const dropped = new Set(faults.flatMap((f) => f.dropRequestHeaders ?? []).map((h) => h.toLowerCase()));
+  const headers: Record<string, string> = {};
+  for (const name of ['authorization', 'origin'] as const) {
+    const value = (req.headers as IncomingHttpHeaders)[name];
+    if (typeof value === 'string' && !dropped.has(name)) headers[name] = value;
+  }
+  const target = new WebSocket(url, { headers, perMessageDeflate: false });
+  sockets.add(target);
+  socket.on('error', () => target.terminate());
+  target.once('unexpected-response', (_request, response) => {
+    let text = '';
+    response.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    response.on('end', () => {
+      let status = response.statusCode ?? 502;
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // a non-JSON denial is relayed as text
+      }
+      for (const fault of faults) if (fault.deny) ({ status, body } = fault.deny(status, body));
+      const out = typeof body === 'string' ? body : JSON.stringify(body);
+      socket.end(`HTTP/1.1 ${status} Denied\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(out)}\r\nconnection: close\r\n\r\n${out}`);
+    });
+  });
+  target.once('error', () => socket.destroy());
+  target.once('open', () => {
+    wss.handleUpgrade(req, socket, head, (client) => {
+      sockets.add(client);
+      const connection: WsConnection = { index, frames: 0 };
+      client.on('message', (data) => {
+        if (target.readyState === WebSocket.OPEN) target.send(data.toString());
+      });
+      target.on('message', (data) => {
+        connection.frames += 1;
+        let frames: unknown[] = [JSON.parse(data.toString())];
+        for (const fault of faults) if (fault.serverFrame) frames = frames.flatMap((frame) => fault.serverFrame!(frame, connection));
+        for (const frame of frames) if (client.readyState === WebSocket.OPEN) client.send(JSON.stringify(frame));
+      });
+      target.on('close', (code) => {
+        let relayed = code;
+        for (const fault of faults) if (fault.closeCode) relayed = fault.closeCode(relayed);
+        if (client.readyState === WebSocket.OPEN) {
+          if (relayed === 1000 || relayed >= 3000) client.close(relayed);
+          else client.terminate();
+        }
+      });
+      client.on('close', () => target.terminate());
+      client.on('error', () => target.terminate());
+    });
+  });
 }
