@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
@@ -17,15 +18,15 @@ import { createPaymentBackend } from './credit/payment-backend.ts';
 import { isDatabaseUnavailable } from './db/transaction.ts';
 import { ApiError, errorEnvelope } from './http/api-error.ts';
 import { createInternalBearerCheck } from './http/internal-auth.ts';
-import { registerContractRoutes, type OperationHandler } from './http/route-table.ts';
-import { createLogger, redactUrl } from './logger.ts';
-import { healthRoutes } from './routes/health-routes.ts';
+import { type OperationHandler, registerContractRoutes } from './http/route-table.ts';
 import { KhalaGateway } from './khala/khala-gateway.ts';
 import { KhalaHub } from './khala/khala-hub.ts';
 import { KhalaMetrics } from './khala/khala-metrics.ts';
 import { PublishRateLimiter } from './khala/publish-rate-limiter.ts';
 import { RevocationStore } from './khala/revocation-store.ts';
+import { createLogger, redactUrl } from './logger.ts';
 import { creditRoutes } from './routes/credit-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
 import { createSyncTokenCheck, khalaRoutes } from './routes/khala-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { syncRoutes } from './routes/sync-routes.ts';
@@ -53,6 +54,45 @@ export interface ReferenceServer {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** SQLSTATEs for text a request carried that PostgreSQL cannot store: invalid byte sequence (NUL), untranslatable character (jsonb \u0000). */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
+/**
+ * Fixed HTTP limits (documented in README "Limits"): request headers up to 16 KiB in all
+ * (431 beyond), a path parameter up to 256 characters (400 beyond), JSON bodies nested at
+ * most 128 levels (400 beyond), and a whole request received within 30 s (408 beyond, so a
+ * client trickling bytes cannot hold a socket).
+ */
+export const HTTP_LIMITS = { maxHeaderBytes: 16 * 1024, maxPathParamLength: 256, requestTimeoutMs: 30_000, maxJsonDepth: 128 } as const;
+
+/** True when `value` nests arrays/objects deeper than `max` levels (iterative: safe on any depth). */
+export function jsonDepthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Answers what Node's HTTP parser rejects before any route runs (headers over the limit, a
+ * malformed request line, a request timeout) with the error envelope, then closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const [status, reason, message, reasonCode] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', `request headers exceed ${HTTP_LIMITS.maxHeaderBytes} bytes`, 'headers_too_large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', `the request was not received within ${HTTP_LIMITS.requestTimeoutMs} ms`, 'request_timeout']
+        : [400, 'Bad Request', 'the request is not valid HTTP', 'malformed_http'];
+  const body = JSON.stringify(errorEnvelope('invalid_request', message, { reason_code: reasonCode }));
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 export async function createReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
   const { pool, config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -67,7 +107,17 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: false },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: HTTP_LIMITS.maxPathParamLength },
+    http: { maxHeaderSize: HTTP_LIMITS.maxHeaderBytes },
+    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    clientErrorHandler: answerClientError,
+    // Router-level rejections (an undecodable URL, a path parameter over the limit) are bad requests like any other.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      (reply as unknown as FastifyReply)
+        .code(400)
+        .send(errorEnvelope('invalid_request', tooLong ? `a path parameter exceeds ${HTTP_LIMITS.maxPathParamLength} characters` : 'the URL cannot be decoded', { reason_code: tooLong ? 'path_parameter_too_long' : 'bad_url' }));
+    },
   });
 
   const metrics = new Registry();
@@ -82,7 +132,14 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
   const defaultJsonParser = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
-    defaultJsonParser(request, body as string, done);
+    defaultJsonParser(request, body as string, (error, parsed) => {
+      if (error) return done(error, undefined);
+      // Deeply nested JSON parses fine but overflows the stack of recursive code later (hashing, jsonb).
+      if (jsonDepthExceeds(parsed, HTTP_LIMITS.maxJsonDepth)) {
+        return done(new ApiError('invalid_request', `JSON nested deeper than ${HTTP_LIMITS.maxJsonDepth} levels`, { reason_code: 'json_too_deep', max_depth: HTTP_LIMITS.maxJsonDepth }), undefined);
+      }
+      done(null, parsed);
+    });
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -113,6 +170,10 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
     if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       // Malformed JSON, unsupported media type, bad content-length...: the request is wrong, never a 5xx.
       return reply.code(400).send(errorEnvelope('invalid_request', fastifyError.message, { reason_code: fastifyError.code ?? 'bad_request' }));
+    }
+    if (UNSTORABLE_TEXT.has((error as { code?: string }).code ?? '')) {
+      // A NUL character (or an invalid \u escape) in a path, query or JSON value: the input is wrong, not the server.
+      return reply.code(400).send(errorEnvelope('invalid_request', 'the request holds text PostgreSQL cannot store (such as a NUL character)', { reason_code: 'unstorable_text' }));
     }
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'database unavailable');

@@ -77,7 +77,7 @@ export interface Writers {
  * as the server answers. A write without an answer (or a 5xx/429) is retried with the same
  * key and body, so its outcome is settled by the idempotent replay.
  */
-export function startWriters(options: { baseUrl: () => string; runIds: string[]; count: number; label: string; token?: string; pauseMs?: number; payloadBytes?: number }): Writers {
+export function startWriters(options: { baseUrl: (writer: number) => string; runIds: string[]; count: number; label: string; token?: string; pauseMs?: number; payloadBytes?: number }): Writers {
   const stats: WriterStats = { acked: new Map(), unanswered: 0, statuses: {}, replays: 0, conflicts: [] };
   let stopped = false;
   const filler = 'x'.repeat(options.payloadBytes ?? 0);
@@ -90,7 +90,7 @@ export function startWriters(options: { baseUrl: () => string; runIds: string[];
         let status = 0;
         let parsed: { event?: { seq: number; payload_hash: string }; idempotent_replay?: boolean } | undefined;
         try {
-          const response = await fetch(`${options.baseUrl()}/internal/v1/runs/${runId}/events`, {
+          const response = await fetch(`${options.baseUrl(index)}/internal/v1/runs/${runId}/events`, {
             method: 'POST',
             headers: { authorization: `Bearer ${options.token ?? DEV_INTERNAL_TOKEN}`, 'content-type': 'application/json' },
             body,

@@ -44,7 +44,7 @@ describe('kill -9 of the reference server under load', () => {
     // Two subscribers on all topics from the start, replaying and then live.
     subscribers.push(await startSubscriber({ wsUrl: () => wsUrl, topics, owner }));
     subscribers.push(await startSubscriber({ wsUrl: () => wsUrl, topics: topics.slice(0, 2), owner }));
-    const writers = startWriters({ baseUrl: () => baseUrl, runIds: runs.map((r) => r.runId), count: 8, label: 'crash' });
+    const writers = startWriters({ baseUrl: () => server!.url, runIds: runs.map((r) => r.runId), count: 8, label: 'crash' });
 
     for (let crash = 0; crash < 2; crash++) {
       await sleep(1200);
