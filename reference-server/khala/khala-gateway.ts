@@ -14,17 +14,17 @@ import type { Duplex } from 'node:stream';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { ErrorFrame, KhalaErrorCode, SubscribeFrame, SubscribedTopic, SyncTokenClaims } from '../../contracts/generated/khala-frames.ts';
-import { formatAjvErrors } from '../../contracts/openapi-operations.ts';
+import type { ErrorFrame, KhalaErrorCode, SubscribedTopic, SubscribeFrame, SyncTokenClaims } from '../../contracts/generated/khala-frames.ts';
 import { khalaFrameValidator } from '../../contracts/khala-frame-schemas.ts';
+import { formatAjvErrors } from '../../contracts/openapi-operations.ts';
 import { normalizeOrigin, type RuntimeConfig } from '../config/runtime-config.ts';
-import { type ErrorCode, errorEnvelope, ERROR_STATUS } from '../http/api-error.ts';
+import { ERROR_STATUS, type ErrorCode, errorEnvelope } from '../http/api-error.ts';
 import { redactUrl } from '../logger.ts';
 import type { KhalaHub, RevocationNotice, Subscription, SubscriptionSink } from './khala-hub.ts';
 import type { KhalaMetrics } from './khala-metrics.ts';
+import { readSyncToken, type TokenRevocations, verifySyncToken } from './sync-token.ts';
 import { checkTopicAccess } from './topic-access.ts';
 import { readTopicWindows, staleCursorDetails, staleReasons } from './topic-journal.ts';
-import { readSyncToken, type TokenRevocations, verifySyncToken } from './sync-token.ts';
 import { QOS_TIER } from './topics.ts';
 
 export const KHALA_WS_PATH = '/internal/v1/khala/ws';
@@ -236,9 +236,16 @@ export class KhalaGateway {
         const validate = validateSubscribe();
         const resume = (frame as { resume_after?: Record<string, unknown>; topics?: unknown }).resume_after;
         const topics = (frame as { topics?: unknown }).topics;
-        const strayResume = validate(frame) && resume ? Object.keys(resume).filter((t) => !(topics as string[]).includes(t)) : [];
-        if (!validate(frame) || strayResume.length > 0) {
-          const violations = strayResume.length > 0 ? [{ path: '$.resume_after', message: `topics not subscribed: ${strayResume.join(', ')}` }] : formatAjvErrors(validate.errors);
+        const valid = validate(frame);
+        const strayResume = valid && resume ? Object.keys(resume).filter((t) => !(topics as string[]).includes(t)) : [];
+        // PostgreSQL text cannot hold NUL: such a topic or epoch can never exist, and must not reach a query.
+        const nul = valid && hasNulCharacter(frame as SubscribeFrame);
+        if (!valid || strayResume.length > 0 || nul) {
+          const violations = nul
+            ? [{ path: '$', message: 'topics and epochs must not contain NUL characters' }]
+            : strayResume.length > 0
+              ? [{ path: '$.resume_after', message: `topics not subscribed: ${strayResume.join(', ')}` }]
+              : formatAjvErrors(validate.errors);
           this.sendError(connection, this.errorFrame('bad_subscription', 'invalid subscribe frame', { reason_code: 'invalid_frame', violations }, requestId));
           return;
         }
@@ -349,6 +356,12 @@ export class KhalaGateway {
       },
     };
   }
+}
+
+function hasNulCharacter(frame: SubscribeFrame): boolean {
+  const texts: string[] = [...frame.topics];
+  for (const [topic, cursor] of Object.entries(frame.resume_after ?? {})) texts.push(topic, cursor.epoch ?? '');
+  return texts.some((text) => text.includes('\u0000'));
 }
 
 /** Answers a denied upgrade with an HTTP error envelope and closes the socket. */
