@@ -152,13 +152,13 @@ const scopeAndOwnership: CheckDefinition = {
       const fallbackTopic = `runtime-gate.probe.${ctx.probeId}`;
       const scoped = await scope.probe(readOnly);
       scoped.send({ type: 'subscribe', request_id: 'scope', topics: [mine.topic, fallbackTopic] });
-      expectForbidden((await resumeOutcome(scoped, mine.topic).catch(() => undefined)) as ErrorFrame | undefined, mine.topic, 'missing_scope');
+      expectForbidden((await resumeOutcome(scoped, mine.topic, 3000).catch(() => undefined)) as ErrorFrame | undefined, mine.topic, 'missing_scope');
       const subscribed = await scoped.waitFor((f) => f.type === 'subscribed');
       expectThat(subscribed.type === 'subscribed' && fallbackTopic in subscribed.topics && !(mine.topic in subscribed.topics), `subscribed should list only ${fallbackTopic}: ${JSON.stringify(subscribed).slice(0, 300)}`);
       // Not the owner: their run is refused, the caller's own run still replays on the same socket.
       const owner = await scope.probe(otherToken);
       owner.send({ type: 'subscribe', request_id: 'owner', topics: [mine.topic, theirs.topic], resume_after: { [mine.topic]: { seq: 0 }, [theirs.topic]: { seq: 0 } } });
-      expectForbidden((await resumeOutcome(owner, mine.topic).catch(() => undefined)) as ErrorFrame | undefined, mine.topic, 'not_owner');
+      expectForbidden((await resumeOutcome(owner, mine.topic, 3000).catch(() => undefined)) as ErrorFrame | undefined, mine.topic, 'not_owner');
       await waitForSeq(owner, theirs.topic, 2);
       expectThat(owner.seqs(mine.topic).length === 0, `a forbidden topic delivered updates [${owner.seqs(mine.topic).join(',')}]`);
     });

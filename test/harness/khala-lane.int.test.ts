@@ -40,6 +40,7 @@ const withReasonCodes = (from: string[], to: string[]) => onErrors('stale_cursor
 const FLOOR = 'retention_floor_breach';
 const BUDGET = 'replay_budget_exceeded';
 const liveSeen = new WeakSet<WsConnection>();
+const replayed = new WeakSet<WsConnection>();
 
 /** [check id, HTTP faults, WebSocket faults, expected failure reason] — one target that breaks each rule. */
 const FAILING_TARGETS: [string, Fault[], WsFault[], RegExp][] = [
@@ -74,10 +75,31 @@ const FAILING_TARGETS: [string, Fault[], WsFault[], RegExp][] = [
   ['khala.threat.origin-allowlist', [], [{ dropRequestHeaders: ['origin'] }], /untrusted Origin with a valid token: upgrade answered 101/],
   ['khala.threat.scope-and-ownership', [], [onErrors('forbidden_topic', (e) => (e.details.reason_code === 'not_owner' ? { ...e, details: { reason_code: 'missing_scope' } } : e))], /expected forbidden_topic not_owner/],
   ['khala.threat.session-revocation', [], [{ closeCode: (code) => (code === 4001 ? 1000 : code) }], /closed with 1000, expected 4001/],
+  // The faults issue 6 names, each against the check that must catch it.
+  [
+    'khala.k4.exact-resume',
+    [],
+    [
+      onBatches((b, c) => {
+        // The first batch with updates on a connection is the replay: it loses its first event.
+        if (!b.updates.length || replayed.has(c)) return [b];
+        replayed.add(c);
+        return [{ ...b, updates: b.updates.slice(1) }];
+      }),
+    ], /resume after \d+ with a concurrent writer: expected seq \d+ after \d+, got \d+ \(gap of 1\)/],
+  ['khala.k4.exact-resume', [], [onBatches((b) => [b.updates.length >= 2 ? { ...b, updates: [b.updates[1], b.updates[0], ...b.updates.slice(2)] } : b])], /expected seq \d+ after \d+, got \d+/],
+  [
+    'khala.k6.budget-boundary',
+    [],
+    [{ serverFrame: (f) => (f.type === 'error' && f.code === 'stale_cursor' ? [{ type: 'update_batch', updates: [{ topic: f.topic, seq: f.details.requested_seq + 1, epoch: f.details.epoch, doc_key: 'x', event_type: 'run.step', payload: {}, payload_hash: '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a' }], replay_complete: false, head_watermarks: { [f.topic]: f.details.head_seq } }, f] : [f]) }],
+    /partial replay|expected stale_cursor/,
+  ],
+  ['khala.threat.handshake-deny-codes', [], [{ acceptDenied: (reason) => reason === 'token_revoked' }], /case \d+ \(token_revoked\): upgrade answered 101, expected 401 token_revoked/],
+  ['khala.threat.scope-and-ownership', [], [{ serverFrame: (f) => (f.type === 'error' && f.code === 'forbidden_topic' && f.details.reason_code === 'not_owner' ? [] : [f]) }], /no error frame for run:\S+ \(expected forbidden_topic not_owner\)/],
 ];
 
 describe('khala lane: each check fails against a target that breaks its rule', () => {
-  it.each(FAILING_TARGETS)('%s', async (id, faults, wsFaults, reason) => {
+  it.each(FAILING_TARGETS)('%s (%#)', async (id, faults, wsFaults, reason) => {
     const run = await fixture.runFaulty(faults, { wsFaults, lanes: ['khala'], checks: [id], target: khalaTestTarget() });
     expectCheckFails(run, id, reason);
   });

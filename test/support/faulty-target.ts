@@ -64,6 +64,8 @@ export interface WsFault {
   dropRequestHeaders?: string[];
   /** Rewrites a denied upgrade (status and parsed JSON body). */
   deny?: (status: number, body: any) => { status: number; body: unknown };
+  /** Accepts an upgrade the target denied with this reason code (a target that lets it through). */
+  acceptDenied?: (reasonCode: string | undefined) => boolean;
   /** Rewrites one server frame into the frames actually sent (an empty list drops it). */
   serverFrame?: (frame: any, connection: WsConnection) => unknown[];
   /** Rewrites the close code the target sent before it reaches the client. */
@@ -246,6 +248,14 @@ function relayUpgrade(url: string, req: IncomingMessage, socket: Duplex, head: B
         body = JSON.parse(text);
       } catch {
         // a non-JSON denial is relayed as text
+      }
+      const reason = (body as { error?: { details?: { reason_code?: string } } })?.error?.details?.reason_code;
+      if (faults.some((f) => f.acceptDenied?.(reason))) {
+        wss.handleUpgrade(req, socket, head, (client) => {
+          sockets.add(client);
+          setTimeout(() => client.close(1000), 200);
+        });
+        return;
       }
       for (const fault of faults) if (fault.deny) ({ status, body } = fault.deny(status, body));
       const out = typeof body === 'string' ? body : JSON.stringify(body);
