@@ -24,9 +24,15 @@ export class ObservationRecorder {
     this.entries.push({ component, key, value: this.normalizer.normalize(value) });
   }
 
-  /** An HTTP answer: the request line (ids aliased), the status and the body. */
+  /** An HTTP answer: the request line (decoded, ids aliased), the status and the body. */
   http(step: string, method: string, path: string, answer: { status: number; body: unknown } | { error: string }): void {
-    const request = `${method} ${this.normalizer.normalizeText(path)}`;
+    let decoded = path;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      // a malformed escape stays as sent
+    }
+    const request = `${method} ${this.normalizer.normalizeText(decoded)}`;
     this.record(componentOfPath(path), step, { request, ...answer });
   }
 

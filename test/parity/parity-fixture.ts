@@ -12,8 +12,7 @@ import type { ParityReport } from '../../harness/parity/parity-report.ts';
 import { type RunGateOptions, type RunGateResult, runGate } from '../../harness/run-gate.ts';
 import type { TargetSpec } from '../../harness/target.ts';
 import { type GateFixture, startGateFixture } from '../harness/gate-fixture.ts';
-import type { Fault } from '../support/faulty-target.ts';
-import { startFaultyTarget } from '../support/faulty-target.ts';
+import { type Fault, type FaultyTarget, startFaultyTarget } from '../support/faulty-target.ts';
 import { type FrameRewrite, startWsRewritingProxy } from '../support/ws-rewriting-proxy.ts';
 
 /** Small budgets: the stale-cursor scenario appends budget + 2 events per target. */
@@ -32,7 +31,7 @@ export interface ParityFixture {
   candidate: GateFixture;
   baselineSpec(extra?: Partial<TargetSpec>): TargetSpec;
   /** runGate (parity lane) against the candidate behind faults. */
-  run(options?: { faults?: Fault[]; frames?: FrameRewrite[]; gate?: Partial<RunGateOptions>; candidate?: Partial<TargetSpec> }): Promise<ParityRun>;
+  run(options?: { faults?: Fault[]; proxy?: FaultyTarget; frames?: FrameRewrite[]; gate?: Partial<RunGateOptions>; candidate?: Partial<TargetSpec> }): Promise<ParityRun>;
   close(): Promise<void>;
 }
 
@@ -43,7 +42,8 @@ export async function startParityFixture(label: string): Promise<ParityFixture> 
     candidate,
     baselineSpec: (extra = {}) => ({ ...baseline.candidate(baseline.upstream.url), name: 'baseline', profile: 'test', ...extra }),
     async run(options = {}) {
-      const proxy = await startFaultyTarget(candidate.upstream.url, options.faults ?? []);
+      // A given proxy (e.g. shared by the shards of one run) stays open; a new one is closed after the run.
+      const proxy = options.proxy ?? (await startFaultyTarget(candidate.upstream.url, options.faults ?? []));
       const upstreamWs = `${candidate.upstream.url.replace(/^http/, 'ws')}/internal/v1/khala/ws`;
       const ws = options.frames ? await startWsRewritingProxy(upstreamWs, options.frames) : undefined;
       try {
@@ -66,7 +66,7 @@ export async function startParityFixture(label: string): Promise<ParityFixture> 
         };
       } finally {
         await ws?.close();
-        await proxy.close();
+        if (!options.proxy) await proxy.close();
       }
     },
     async close() {
