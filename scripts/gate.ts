@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PACKAGE_ROOT } from '../contracts/contract-files.ts';
 import type { Check } from '../contracts/generated/report.ts';
+import { KHALA_TEST_PROFILE_ENV } from '../harness/khala/test-profile.ts';
 import { applyDbRoles } from '../harness/roles/index.ts';
 import { runGate } from '../harness/run-gate.ts';
 import type { TargetSpec } from '../harness/target.ts';
@@ -22,14 +23,6 @@ import { runtimeEnvSchema } from '../reference-server/config/runtime-env.ts';
 import { startEmbeddedDatabase } from '../reference-server/db/embedded-database.ts';
 import { type RunningServe, serve } from '../reference-server/main.ts';
 
-/** The `test` profile the candidate declares: small enough that boundaries are reachable in a few hundred events. */
-const KHALA_TEST_PROFILE: Record<string, string> = {
-  RUNTIME_KHALA_RUN_EVENTS_RETENTION_EVENTS: '30',
-  RUNTIME_KHALA_RUN_EVENTS_REPLAY_BUDGET_EVENTS: '20',
-  RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100',
-  RUNTIME_KHALA_RUN_EVENTS_MAX_PAYLOAD_BYTES: '4096',
-  RUNTIME_KHALA_HEARTBEAT_MS: '200',
-};
 const REVOKED_JTI = 'runtime-gate-gate-revoked-jti';
 
 const started = Date.now();
@@ -76,7 +69,7 @@ try {
   const urls = await recreateDatabases(embedded.url, ['gate_candidate', 'gate_baseline']);
   const internalToken = devDefault('RUNTIME_INTERNAL_TOKEN');
   const signingKey = devDefault('RUNTIME_SYNC_TOKEN_SIGNING_KEY');
-  const common = { RUNTIME_ENV: 'dev', LOG_LEVEL: 'warn', RUNTIME_BUILD_SHA: 'dev', RUNTIME_SYNC_REVOKED_JTIS: REVOKED_JTI, ...KHALA_TEST_PROFILE };
+  const common = { RUNTIME_ENV: 'dev', LOG_LEVEL: 'warn', RUNTIME_BUILD_SHA: 'dev', RUNTIME_SYNC_REVOKED_JTIS: REVOKED_JTI, ...KHALA_TEST_PROFILE_ENV };
   const candidateEnv = { ...common, DATABASE_URL: urls.gate_candidate!, RUNTIME_INSTANCE_ID: 'gate-candidate-1', RUNTIME_DATA_DIR: join(gateDir, 'candidate') };
   const candidateEnvFile = writeEnvFile('candidate.env', candidateEnv);
   // A prod env file that shares nothing with the candidate: the env lane checks both and their isolation.
