@@ -194,7 +194,7 @@ describe('hostile Khala frames', () => {
     expect(Object.keys((subscribed as { topics: object }).topics)).toHaveLength(MAX_TOPICS);
     await roundTrip(probe);
     const refused = probe.frames.filter((f) => f.type === 'error');
-    expect(refused.map((f) => [(f as { code: string }).code, (f as { details: { reason_code: string } }).details.reason_code])).toEqual(Array(3).fill(['bad_subscription', 'topic_limit_exceeded']));
+    expect(refused.map((f) => [(f as { code: string }).code, (f as unknown as { details: { reason_code: string } }).details.reason_code])).toEqual(Array(3).fill(['bad_subscription', 'topic_limit_exceeded']));
     // Resubscribing the same topics is not "more" topics; new ones still are.
     probe.send({ type: 'subscribe', request_id: 'again', topics: [...topics.slice(0, 2), 'fallback-new'] });
     await roundTrip(probe);
