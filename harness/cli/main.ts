@@ -47,6 +47,7 @@ class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) return main(['help']);
   switch (command) {
     case 'serve':
       return commandServe(rest);
