@@ -209,11 +209,18 @@ class ParityRun {
       }
     };
     const [base, cand] = await Promise.all([runSide('baseline'), runSide('candidate')]);
+    // Evidence: what each side's consumers saw (HTTP exchanges are logged as they happen).
+    for (const [role, recorder] of [['baseline', base.recorder], ['candidate', cand.recorder]] as const) {
+      for (const entry of recorder.entries) if (entry.component === 'khala' && entry.key.startsWith('ws')) ctx.log(`[${role}] ${entry.key} ${JSON.stringify(entry.value).slice(0, 300)}`);
+    }
     const comparison: Comparison = await compareLedgers(base.recorder.entries, cand.recorder.entries, { policy: this.policy, scenario: scenario.name, sink: this.sink });
     const entry: ParityComparison = { ...comparison, status: 'compared', check_id: checkId };
     this.comparisons.push(entry);
     await this.publish(ctx);
     if (base.aborted) throw new Error(`the baseline could not run the scenario (${base.aborted}), so it proves nothing; ${this.describe(entry)}`);
+    // A baseline that fails is no reference: equal 500s on both sides must not read as parity.
+    const baseErrors = base.recorder.serverErrors;
+    if (baseErrors.length > 0) throw new Error(`the baseline answered ${baseErrors.length} request(s) with a server error or not at all (first: ${baseErrors[0]}), so the comparison proves nothing; ${this.describe(entry)}`);
     return this.conclude(ctx, entry);
   }
 

@@ -16,6 +16,8 @@ export function componentOfPath(path: string): string {
 
 export class ObservationRecorder {
   readonly entries: LedgerEntry[] = [];
+  /** HTTP answers with a 5xx status or none at all: on the baseline they void the comparison. */
+  readonly serverErrors: string[] = [];
 
   constructor(readonly normalizer: Normalizer) {}
 
@@ -33,6 +35,7 @@ export class ObservationRecorder {
       // a malformed escape stays as sent
     }
     const request = `${method} ${this.normalizer.normalizeText(decoded)}`;
+    if ('error' in answer || answer.status >= 500) this.serverErrors.push(`${step}: ${method} ${path} → ${'error' in answer ? answer.error : answer.status}`);
     this.record(componentOfPath(path), step, { request, ...answer });
   }
 

@@ -135,7 +135,7 @@ export interface ConsumeOptions {
   initialCursor: number;
   /** Another ws URL (e.g. a fault proxy in front of the target). */
   url?: string;
-  /** Record the `subscribed` frames (only where their content is deterministic). */
+  /** Record the first `subscribed` frame (only where its content is deterministic). */
   recordSubscribed?: boolean;
   reconnect?: KhalaClientOptions['reconnect'];
 }
@@ -180,8 +180,13 @@ export class ScenarioConsumer {
       gapTimeoutMs: 500,
       onApply: (update) => this.push('update', update),
     });
+    // Only the first `subscribed` is compared: later ones answer the client's own resubscribes
+    // (gap timer, rebootstrap), whose number depends on timing.
+    let subscribedSeen = false;
+    client.recordFrames = true;
     client.on('frame', (frame: { type: string; [key: string]: unknown }) => {
-      if (frame.type === 'subscribed' && options.recordSubscribed) this.push('subscribed', { heartbeat_ms: frame.heartbeat_ms, topics: frame.topics });
+      if (frame.type === 'subscribed' && options.recordSubscribed && !subscribedSeen) this.push('subscribed', { heartbeat_ms: frame.heartbeat_ms, topics: frame.topics });
+      if (frame.type === 'subscribed') subscribedSeen = true;
       if (frame.type === 'error') this.push(`error ${String(frame.code)}`, { code: frame.code, message: frame.message, topic: frame.topic ?? null, details: frame.details });
     });
     this.client = client;

@@ -34,3 +34,14 @@ describe('observations', () => {
     expect(recorder.entries).toEqual([{ component: 'khala', key: 'poll', value: { request: 'GET /internal/v1/khala/topics/run:$id1:events/messages?after_seq=0', status: 200, body: { topic: 'run:$id1:events' } } }]);
   });
 });
+
+describe('baseline health', () => {
+  it('counts 5xx answers and missing answers as server errors (they void a comparison on the baseline)', () => {
+    const recorder = new ObservationRecorder(new Normalizer(loadParityPolicy().file.normalize));
+    recorder.http('a', 'GET', '/healthz', { status: 200, body: {} });
+    recorder.http('b', 'POST', '/internal/v1/runs', { status: 409, body: {} });
+    recorder.http('c', 'POST', '/internal/v1/runs/x/events', { status: 500, body: {} });
+    recorder.http('d', 'GET', '/internal/v1/runs/x', { error: 'no_answer' });
+    expect(recorder.serverErrors).toEqual(['c: POST /internal/v1/runs/x/events → 500', 'd: GET /internal/v1/runs/x → no_answer']);
+  });
+});

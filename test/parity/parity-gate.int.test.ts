@@ -83,4 +83,20 @@ describe('parity gate (SPEC §5 --max-warnings, --block-on-critical)', () => {
       await proxy.close();
     }
   });
+
+  it('a baseline that answers 5xx is no reference: equal 500s on both sides are an error, never parity', async () => {
+    const broken: Fault[] = [{ method: 'POST', path: /\/cancel$/, status: 500, json: () => ({ error: { code: 'internal_error', message: 'internal error' } }) }];
+    const baselineProxy = await startFaultyTarget(fixture.baseline.upstream.url, broken);
+    try {
+      const baselineWs = `${fixture.baseline.upstream.url.replace(/^http/, 'ws')}/internal/v1/khala/ws`;
+      const run = await fixture.run({ faults: broken, gate: { baseline: fixture.baselineSpec({ base_url: baselineProxy.url, ws_url: baselineWs }) } });
+      const cancel = run.check('parity.scenario.cancel');
+      expect(cancel.status, describeChecks(run)).toBe('error');
+      expect(cancel.detail).toMatch(/the baseline answered 2 request\(s\) with a server error .*cancel: POST .*\/cancel → 500/);
+      expect(run.check('parity.scenario.happy-path').status).toBe('passed');
+      expect(run.report.decision).toBe('NO-GO');
+    } finally {
+      await baselineProxy.close();
+    }
+  });
 });
