@@ -87,6 +87,11 @@ function toEvent(row: EventRow): RunEvent {
   };
 }
 
+/** A PostgreSQL string literal (standard_conforming_strings on); for the simple-protocol NOTIFY statement. */
+function escapeLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
 export function newTopicEpoch(): string {
   return `e${randomBytes(6).toString('hex')}`;
 }
@@ -102,6 +107,8 @@ export interface RunAuthorityOptions {
   rateLimiter?: PublishRateLimiter;
   /** Most appends written by one group-commit transaction. Default 256. */
   maxBatchSize?: number;
+  /** Group-commit transactions in flight at once, over disjoint runs (their WAL flushes overlap). Default 2. */
+  maxConcurrentBatches?: number;
 }
 
 interface PendingAppend {
@@ -118,7 +125,8 @@ type BatchOutcome = { ok: AppendResult } | { error: unknown };
 
 export class RunAuthority {
   private pending: PendingAppend[] = [];
-  private batchInFlight = false;
+  private batchesInFlight = 0;
+  private readonly runsInFlight = new Set<string>();
 
   constructor(
     private readonly pool: Pool,
@@ -177,23 +185,44 @@ export class RunAuthority {
     });
   }
 
-  /** Group commit: one batch transaction at a time; whatever queued meanwhile is the next batch. */
+  /**
+   * Group commit: up to maxConcurrentBatches transactions in flight, over disjoint runs
+   * (a run with a batch in flight waits for the next one, so batches never queue on
+   * each other's run locks and one busy run gets ever larger batches, not more of them).
+   */
   private startBatch(): void {
-    if (this.batchInFlight || this.pending.length === 0) return;
-    const batch = this.pending.splice(0, this.options.maxBatchSize ?? 256);
-    this.batchInFlight = true;
-    this.commitBatch(batch)
-      .catch(() => {})
-      .finally(() => {
-        this.batchInFlight = false;
-        this.startBatch();
-      });
+    const maxBatch = this.options.maxBatchSize ?? 256;
+    while (this.batchesInFlight < (this.options.maxConcurrentBatches ?? 2) && this.pending.length > 0) {
+      const batch: PendingAppend[] = [];
+      const waiting: PendingAppend[] = [];
+      const runs = new Set<string>();
+      for (const item of this.pending) {
+        if (batch.length < maxBatch && !this.runsInFlight.has(item.runId)) {
+          batch.push(item);
+          runs.add(item.runId);
+        } else {
+          waiting.push(item);
+        }
+      }
+      if (batch.length === 0) return;
+      this.pending = waiting;
+      for (const runId of runs) this.runsInFlight.add(runId);
+      this.batchesInFlight += 1;
+      this.commitBatch(batch)
+        .catch(() => {})
+        .finally(() => {
+          for (const runId of runs) this.runsInFlight.delete(runId);
+          this.batchesInFlight -= 1;
+          this.startBatch();
+        });
+    }
   }
 
   private async commitBatch(batch: PendingAppend[]): Promise<void> {
     let outcomes: BatchOutcome[];
     try {
-      outcomes = await withTransaction(this.pool, (client) => appendBatchLocked(client, batch, this.config));
+      outcomes =
+        (await appendBatchOptimistic(this.pool, batch, this.config)) ?? (await withTransaction(this.pool, (client) => appendBatchLocked(client, batch, this.config)));
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);
@@ -215,6 +244,19 @@ export class RunAuthority {
       else batch[i]!.reject(outcome.error);
     }
     for (const [topic, seq] of heads) this.options.onCommitted?.(topic, seq);
+    if (heads.size > 0) this.notifyOtherInstances(heads);
+  }
+
+  /**
+   * NOTIFY for live subscribers on other instances (K9), sent after the write has
+   * committed in its own transaction with synchronous_commit off: a NOTIFY inside the
+   * write transaction would take PostgreSQL's database-wide notify lock across the
+   * commit's WAL flush and serialize every append. The notification carries no data
+   * (a lost one is covered by the hub's fallback poll), so it needs no flush of its own.
+   */
+  private notifyOtherInstances(heads: Map<string, number>): void {
+    const payloads = [...heads].map(([topic, seq]) => `pg_notify('${KHALA_NOTIFY_CHANNEL}', ${escapeLiteral(`${topic}\t${seq}`)})`);
+    this.pool.query(`BEGIN; SET LOCAL synchronous_commit TO OFF; SELECT ${payloads.join(', ')}; COMMIT`).catch(() => {});
   }
 
   /** First cancel appends run.cancel_requested; later cancels are idempotent replays. */
@@ -318,28 +360,31 @@ interface AcceptedAppend {
   position: number;
 }
 
-/**
- * Writes a batch of appends in the caller's transaction: locks the runs (in id order),
- * validates each request against the stored events and the run's status as the batch
- * goes, allocates every topic's seqs with one UPDATE, and writes events, journal rows,
- * run rows, checkpoints, summaries and NOTIFYs with one statement.
- */
-async function appendBatchLocked(client: PoolClient, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchOutcome[]> {
-  const runIds = [...new Set(batch.map((b) => b.runId))].sort();
-  const locked = await client.query<RunRow>({ name: 'run-authority-lock-runs', text: `SELECT ${RUN_COLUMNS} FROM runtime.runs WHERE id = ANY($1) ORDER BY id FOR UPDATE`, values: [runIds] });
-  const states = new Map<string, BatchRunState>(locked.rows.map((run) => [run.id, { run, status: run.status, accepted: 0, lastEventType: '' }]));
-  const stored = await client.query<EventRow & { idempotency_key: string }>({
-    name: 'run-authority-stored-keys',
-    text: `SELECT e.run_id, e.seq, e.event_type, e.idempotency_key, e.request_hash, e.payload, e.payload_hash, e.created_at
-             FROM runtime.run_events e JOIN unnest($1::text[], $2::text[]) AS k(run_id, idempotency_key)
-               ON e.run_id = k.run_id AND e.idempotency_key = k.idempotency_key`,
-    values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)],
-  });
-  const storedByKey = new Map(stored.rows.map((row) => [`${row.run_id}\n${row.idempotency_key}`, row]));
+interface BatchPlan {
+  outcomes: (BatchOutcome | undefined)[];
+  accepted: AcceptedAppend[];
+  /** Requests of this batch that repeat an earlier request of the same batch (replay or conflict). */
+  replays: { index: number; of: number }[];
+  /** Runs with at least one accepted append, in id order. */
+  runs: BatchRunState[];
+}
 
+type StoredEventRow = EventRow & { idempotency_key: string };
+
+const SELECT_STORED_KEYS = `SELECT e.run_id, e.seq, e.event_type, e.idempotency_key, e.request_hash, e.payload, e.payload_hash, e.created_at
+  FROM runtime.run_events e JOIN unnest($1::text[], $2::text[]) AS k(run_id, idempotency_key)
+    ON e.run_id = k.run_id AND e.idempotency_key = k.idempotency_key`;
+
+/**
+ * Validates each request of a batch in order against the stored events, the earlier
+ * requests of the batch and the run's status as the batch moves it (a run.completed
+ * earlier in the batch makes later appends to that run conflict).
+ */
+function planBatch(batch: PendingAppend[], runRows: RunRow[], stored: StoredEventRow[]): BatchPlan {
+  const states = new Map<string, BatchRunState>(runRows.map((run) => [run.id, { run, status: run.status, accepted: 0, lastEventType: '' }]));
+  const storedByKey = new Map(stored.map((row) => [`${row.run_id}\n${row.idempotency_key}`, row]));
   const outcomes: (BatchOutcome | undefined)[] = new Array(batch.length);
   const accepted: AcceptedAppend[] = [];
-  /** Requests of this batch that are replays of an earlier request of the same batch. */
   const replays: { index: number; of: number }[] = [];
   const firstInBatch = new Map<string, number>();
   for (const [index, item] of batch.entries()) {
@@ -382,105 +427,177 @@ async function appendBatchLocked(client: PoolClient, batch: PendingAppend[], con
     accepted.push({ index, state, position: state.accepted });
     state.accepted += 1;
   }
+  const runs = [...states.values()].filter((s) => s.accepted > 0).sort((a, b) => (a.run.id < b.run.id ? -1 : 1));
+  return { outcomes, accepted, replays, runs };
+}
 
-  if (accepted.length > 0) {
-    const runs = [...states.values()].filter((s) => s.accepted > 0);
-    const topics = runs.map((s) => runTopic(s.run.id));
-    const allocated = await client.query<{ topic: string; head_seq: string; epoch: string; oldest: string; now: Date }>({
-      name: 'run-authority-allocate',
-      text: `UPDATE runtime.sync_topic_sequences s SET head_seq = s.head_seq + u.n, updated_at = now()
-               FROM unnest($1::text[], $2::int[]) AS u(topic, n) WHERE s.topic = u.topic
-             RETURNING s.topic, s.head_seq, s.epoch, s.oldest_available_seq AS oldest, now() AS now`,
-      values: [topics, runs.map((s) => s.accepted)],
-    });
-    const windows = new Map(allocated.rows.map((row) => [row.topic, { head: Number(row.head_seq), epoch: row.epoch, oldest: Number(row.oldest) }]));
-    let now = allocated.rows[0]?.now;
-    for (const state of runs) {
-      const topic = runTopic(state.run.id);
-      if (windows.has(topic)) continue;
-      // A run created before its topic row existed (or by another implementation): start the topic at 1.
-      const created = await client.query<{ epoch: string; now: Date }>(
-        `INSERT INTO runtime.sync_topic_sequences (topic, topic_class, head_seq, epoch) VALUES ($1, $2, $3, $4) RETURNING epoch, now() AS now`,
-        [topic, topicClassOf(topic), state.accepted, newTopicEpoch()],
-      );
-      windows.set(topic, { head: state.accepted, epoch: created.rows[0]!.epoch, oldest: 1 });
-      now ??= created.rows[0]!.now;
-    }
-    const createdAt = now!.toISOString();
-    const seqOf = (a: AcceptedAppend) => {
-      const head = windows.get(runTopic(a.state.run.id))!.head;
-      return head - a.state.accepted + 1 + a.position;
-    };
-    const items = accepted.map((a) => ({ a, item: batch[a.index]!, seq: seqOf(a) }));
-    await client.query({
-      name: 'run-authority-write-batch',
-      text: `WITH events AS (
-               INSERT INTO runtime.run_events (run_id, seq, event_type, idempotency_key, request_hash, payload, payload_hash, created_at)
-               SELECT run_id, seq, event_type, idempotency_key, request_hash, payload::jsonb, payload_hash, now()
-                 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-                   AS e(run_id, seq, event_type, idempotency_key, request_hash, payload, payload_hash)
-             ), journal AS (
-               INSERT INTO runtime.sync_stream_events (topic, seq, epoch, doc_key, doc_version, event_type, payload, payload_hash, published_at)
-               SELECT 'run:' || run_id || ':events', seq, epoch, 'runtime/run_summary:' || run_id, seq, event_type, payload::jsonb, payload_hash, now()
-                 FROM unnest($1::text[], $2::bigint[], $3::text[], $6::text[], $7::text[], $8::text[])
-                   AS j(run_id, seq, event_type, payload, payload_hash, epoch)
-                ORDER BY run_id, seq
-             ), run_rows AS (
-               UPDATE runtime.runs r SET latest_seq = u.latest_seq, status = u.status, updated_at = now()
-                 FROM unnest($9::text[], $10::bigint[], $11::text[]) AS u(id, latest_seq, status) WHERE r.id = u.id
-             ), checkpoints AS (
-               INSERT INTO runtime.khala_projection_checkpoints (projection, topic, last_seq)
-               SELECT $13, 'run:' || id || ':events', latest_seq FROM unnest($9::text[], $10::bigint[]) AS u(id, latest_seq)
-               ON CONFLICT (projection, topic) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()
-                 WHERE runtime.khala_projection_checkpoints.last_seq < EXCLUDED.last_seq
-               RETURNING topic
-             ), summaries AS (
-               INSERT INTO runtime.sync_run_summaries (run_id, doc_key, as_of_seq, summary)
-               SELECT u.id, 'runtime/run_summary:' || u.id, u.latest_seq, u.summary::jsonb
-                 FROM unnest($9::text[], $10::bigint[], $12::text[]) AS u(id, latest_seq, summary)
-                 JOIN checkpoints c ON c.topic = 'run:' || u.id || ':events'
-               ON CONFLICT (run_id) DO UPDATE SET as_of_seq = EXCLUDED.as_of_seq, summary = EXCLUDED.summary, updated_at = now()
-             )
-             SELECT pg_notify($14, 'run:' || id || ':events' || chr(9) || latest_seq) FROM unnest($9::text[], $10::bigint[]) AS u(id, latest_seq)`,
-      values: [
-        items.map((x) => x.item.runId),
-        items.map((x) => x.seq),
-        items.map((x) => x.item.request.event_type),
-        items.map((x) => x.item.request.idempotency_key),
-        items.map((x) => x.item.requestHash),
-        items.map((x) => x.item.payloadJson),
-        items.map((x) => x.item.payloadHash),
-        items.map((x) => windows.get(runTopic(x.item.runId))!.epoch),
-        runs.map((s) => s.run.id),
-        runs.map((s) => windows.get(runTopic(s.run.id))!.head),
-        runs.map((s) => s.status),
-        runs.map((s) => JSON.stringify({ run_id: s.run.id, status: s.status, latest_seq: windows.get(runTopic(s.run.id))!.head, last_event_type: s.lastEventType })),
-        RUN_SUMMARY_PROJECTION,
-        KHALA_NOTIFY_CHANNEL,
-      ],
-    });
-    for (const state of runs) {
-      const topic = runTopic(state.run.id);
-      const window = windows.get(topic)!;
-      await pruneTopicTail(client, topic, window.head, window.oldest, config.khala.classes.run_events.retentionEvents);
-    }
-    for (const { a, item, seq } of items) {
-      const event: RunEvent = { run_id: item.runId, seq, event_type: item.request.event_type, payload: item.request.payload, payload_hash: item.payloadHash, created_at: createdAt };
-      outcomes[a.index] = { ok: { event, idempotentReplay: false } };
-    }
+/** Fills in the accepted appends (seq = head − accepted + 1 + position) and the in-batch replays. */
+function finishBatch(batch: PendingAppend[], plan: BatchPlan, heads: Map<string, number>, createdAt: string): BatchOutcome[] {
+  const { outcomes } = plan;
+  for (const a of plan.accepted) {
+    const item = batch[a.index]!;
+    const seq = heads.get(a.state.run.id)! - a.state.accepted + 1 + a.position;
+    const event: RunEvent = { run_id: item.runId, seq, event_type: item.request.event_type, payload: item.request.payload, payload_hash: item.payloadHash, created_at: createdAt };
+    outcomes[a.index] = { ok: { event, idempotentReplay: false } };
   }
-  for (const { index, of } of replays) {
+  for (const { index, of } of plan.replays) {
+    const first = outcomes[of]!;
     if (outcomes[index]) {
       // A conflict with an earlier request of this batch: report that request's seq.
-      const first = outcomes[of];
       const error = (outcomes[index] as { error: ApiError }).error;
-      if (first && 'ok' in first && error.details) error.details.seq = first.ok.event.seq;
+      if ('ok' in first && error.details) error.details.seq = first.ok.event.seq;
       continue;
     }
-    const first = outcomes[of]!;
     outcomes[index] = 'ok' in first ? { ok: { event: first.ok.event, idempotentReplay: true } } : first;
   }
   return outcomes as BatchOutcome[];
+}
+
+/** The accepted appends as the unnest arrays of the batch write statements. */
+function batchArrays(batch: PendingAppend[], plan: BatchPlan) {
+  const items = plan.accepted.map((a) => batch[a.index]!);
+  return {
+    runIds: items.map((i) => i.runId),
+    /** 0-based position of each accepted append among its run's accepted appends. */
+    positions: plan.accepted.map((a) => a.position),
+    eventTypes: items.map((i) => i.request.event_type),
+    keys: items.map((i) => i.request.idempotency_key),
+    requestHashes: items.map((i) => i.requestHash),
+    payloads: items.map((i) => i.payloadJson),
+    payloadHashes: items.map((i) => i.payloadHash),
+    runRunIds: plan.runs.map((s) => s.run.id),
+    runCounts: plan.runs.map((s) => s.accepted),
+    runStatuses: plan.runs.map((s) => s.status),
+    runLastTypes: plan.runs.map((s) => s.lastEventType),
+  };
+}
+
+/**
+ * The single statement that writes a planned batch: allocates each run topic's seqs
+ * (head += n, retention floor moved in the same UPDATE), then from the allocation
+ * inserts the run events and the journal rows (rows already below the new retention
+ * floor are not written), deletes journal rows below the floor, and updates the runs,
+ * the projection checkpoints and the run summaries. $12 is a guard: when false
+ * (an optimistic read went stale) nothing is written. Returns one row per allocated topic.
+ */
+const WRITE_BATCH = `WITH alloc AS (
+    UPDATE runtime.sync_topic_sequences s
+       SET head_seq = s.head_seq + u.n, updated_at = now(),
+           oldest_available_seq = GREATEST(s.oldest_available_seq, s.head_seq + u.n - $13::bigint + 1)
+      FROM unnest($8::text[], $9::int[]) AS u(run_id, n)
+     WHERE s.topic = 'run:' || u.run_id || ':events' AND $12::boolean
+    RETURNING u.run_id, u.n, s.head_seq, s.oldest_available_seq, s.epoch
+  ), items AS (
+    SELECT i.run_id, a.head_seq - a.n + 1 + i.pos AS seq, a.oldest_available_seq AS floor, a.epoch,
+           i.event_type, i.idempotency_key, i.request_hash, i.payload, i.payload_hash
+      FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+             AS i(run_id, pos, event_type, idempotency_key, request_hash, payload, payload_hash)
+      JOIN alloc a ON a.run_id = i.run_id
+  ), events AS (
+    INSERT INTO runtime.run_events (run_id, seq, event_type, idempotency_key, request_hash, payload, payload_hash, created_at)
+    SELECT run_id, seq, event_type, idempotency_key, request_hash, payload::jsonb, payload_hash, now() FROM items
+  ), journal AS (
+    INSERT INTO runtime.sync_stream_events (topic, seq, epoch, doc_key, doc_version, event_type, payload, payload_hash, published_at)
+    SELECT 'run:' || run_id || ':events', seq, epoch, 'runtime/run_summary:' || run_id, seq, event_type, payload::jsonb, payload_hash, now()
+      FROM items WHERE seq >= floor ORDER BY run_id, seq
+  ), pruned AS (
+    DELETE FROM runtime.sync_stream_events e USING alloc a
+     WHERE e.topic = 'run:' || a.run_id || ':events' AND e.seq < a.oldest_available_seq
+  ), run_rows AS (
+    UPDATE runtime.runs r SET latest_seq = a.head_seq, status = u.status, updated_at = now()
+      FROM unnest($8::text[], $10::text[]) AS u(run_id, status) JOIN alloc a ON a.run_id = u.run_id
+     WHERE r.id = u.run_id
+  ), checkpoints AS (
+    INSERT INTO runtime.khala_projection_checkpoints (projection, topic, last_seq)
+    SELECT $14, 'run:' || run_id || ':events', head_seq FROM alloc
+    ON CONFLICT (projection, topic) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()
+      WHERE runtime.khala_projection_checkpoints.last_seq < EXCLUDED.last_seq
+    RETURNING topic
+  ), summaries AS (
+    INSERT INTO runtime.sync_run_summaries (run_id, doc_key, as_of_seq, summary)
+    SELECT a.run_id, 'runtime/run_summary:' || a.run_id, a.head_seq,
+           jsonb_build_object('run_id', a.run_id, 'status', u.status, 'latest_seq', a.head_seq, 'last_event_type', u.last_type)
+      FROM unnest($8::text[], $10::text[], $11::text[]) AS u(run_id, status, last_type)
+      JOIN alloc a ON a.run_id = u.run_id
+      JOIN checkpoints c ON c.topic = 'run:' || a.run_id || ':events'
+    ON CONFLICT (run_id) DO UPDATE SET as_of_seq = EXCLUDED.as_of_seq, summary = EXCLUDED.summary, updated_at = now()
+  )
+  SELECT run_id, head_seq, now() AS now FROM alloc`;
+
+function writeBatchValues(batch: PendingAppend[], plan: BatchPlan, guard: boolean, config: RuntimeConfig): unknown[] {
+  const a = batchArrays(batch, plan);
+  return [
+    a.runIds,
+    a.positions,
+    a.eventTypes,
+    a.keys,
+    a.requestHashes,
+    a.payloads,
+    a.payloadHashes,
+    a.runRunIds,
+    a.runCounts,
+    a.runStatuses,
+    a.runLastTypes,
+    guard,
+    config.khala.classes.run_events.retentionEvents,
+    RUN_SUMMARY_PROJECTION,
+  ];
+}
+
+/**
+ * The fast path of a batch, without an explicit transaction: read the runs and stored
+ * keys (two queries in parallel), plan, then one self-contained statement that locks
+ * the runs, checks that none moved since the read (latest_seq unchanged; every writer
+ * of a run moves it under the run lock) and writes everything; PostgreSQL commits it
+ * on its own, durably, before answering. Returns undefined when a run moved (another
+ * instance wrote it): the caller replans under locks.
+ */
+async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchOutcome[] | undefined> {
+  const runIds = [...new Set(batch.map((b) => b.runId))].sort();
+  const [runs, stored] = await Promise.all([
+    pool.query<RunRow & { has_topic: boolean }>({
+      name: 'run-authority-read-runs',
+      text: `SELECT ${RUN_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, (t.topic IS NOT NULL) AS has_topic
+               FROM runtime.runs r LEFT JOIN runtime.sync_topic_sequences t ON t.topic = 'run:' || r.id || ':events'
+              WHERE r.id = ANY($1)`,
+      values: [runIds],
+    }),
+    pool.query<StoredEventRow>({ name: 'run-authority-stored-keys', text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] }),
+  ]);
+  // A run without a topic row (created by another implementation) takes the locked path.
+  if (runs.rows.some((r) => !r.has_topic)) return undefined;
+  const plan = planBatch(batch, runs.rows, stored.rows);
+  if (plan.accepted.length === 0) return finishBatch(batch, plan, new Map(), '');
+  const { rows } = await pool.query<{ run_id: string; head_seq: string; now: Date }>({
+    name: 'run-authority-write-batch-guarded',
+    text: `WITH locked AS (
+             SELECT r.id FROM runtime.runs r JOIN unnest($15::text[], $16::bigint[]) AS x(id, latest_seq)
+                 ON r.id = x.id AND r.latest_seq = x.latest_seq
+              ORDER BY r.id FOR UPDATE OF r
+           ), ${WRITE_BATCH.replace(/^WITH /, '').replace('$12::boolean', '$12::boolean AND (SELECT count(*) FROM locked) = $17')}`,
+    values: [...writeBatchValues(batch, plan, true, config), plan.runs.map((s) => s.run.id), plan.runs.map((s) => s.run.latest_seq), plan.runs.length],
+  });
+  if (rows.length === 0) return undefined;
+  return finishBatch(batch, plan, new Map(rows.map((r) => [r.run_id, Number(r.head_seq)])), rows[0]!.now.toISOString());
+}
+
+/**
+ * The locked path of a batch, in the caller's transaction: locks the runs (in id
+ * order), reads the stored keys, plans, and writes with the same statement.
+ */
+async function appendBatchLocked(client: PoolClient, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchOutcome[]> {
+  const runIds = [...new Set(batch.map((b) => b.runId))].sort();
+  const locked = await client.query<RunRow>({ name: 'run-authority-lock-runs', text: `SELECT ${RUN_COLUMNS} FROM runtime.runs WHERE id = ANY($1) ORDER BY id FOR UPDATE`, values: [runIds] });
+  const stored = await client.query<StoredEventRow>({ name: 'run-authority-stored-keys', text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] });
+  const plan = planBatch(batch, locked.rows, stored.rows);
+  if (plan.accepted.length === 0) return finishBatch(batch, plan, new Map(), '');
+  for (const state of plan.runs) {
+    // A run created before its topic row existed (or by another implementation): start the topic at 0.
+    const topic = runTopic(state.run.id);
+    await client.query(`INSERT INTO runtime.sync_topic_sequences (topic, topic_class, epoch) VALUES ($1, $2, $3) ON CONFLICT (topic) DO NOTHING`, [topic, topicClassOf(topic), newTopicEpoch()]);
+  }
+  const { rows } = await client.query<{ run_id: string; head_seq: string; now: Date }>({ name: 'run-authority-write-batch', text: WRITE_BATCH, values: writeBatchValues(batch, plan, true, config) });
+  return finishBatch(batch, plan, new Map(rows.map((r) => [r.run_id, Number(r.head_seq)])), rows[0]!.now.toISOString());
 }
 
 /**

@@ -18,8 +18,13 @@ import type { KhalaMetrics } from './khala-metrics.ts';
 import { type JournalUpdate, readJournalPage } from './topic-journal.ts';
 import { KHALA_NOTIFY_CHANNEL } from './topics.ts';
 
-/** Journal rows per replay page and per update_batch. */
+/** Updates per update_batch frame (replay and live). */
 export const REPLAY_PAGE_SIZE = 500;
+/**
+ * Journal rows per catch-up read; each read is sent as frames of REPLAY_PAGE_SIZE while
+ * the next read runs (one read ahead, so memory stays bounded at two reads per subscriber).
+ */
+export const CATCH_UP_READ_ROWS = 2000;
 /** Recent updates a topic feed keeps for subscribers that are slightly behind. */
 const FEED_BUFFER_SIZE = 4096;
 export const REVOCATION_NOTIFY_CHANNEL = 'runtime_khala_revocations';
@@ -175,27 +180,42 @@ export class KhalaHub {
     return true;
   }
 
-  /** Catch-up: read the journal page by page until nothing newer is committed, then go live. */
+  /**
+   * Catch-up: read the journal in bounded reads until nothing newer is committed, then
+   * go live. The next read is issued before the current one is sent, so PostgreSQL
+   * produces rows while this process frames and writes them.
+   */
   private async pump(sub: SubscriptionState): Promise<void> {
     if (sub.pumping) {
       sub.dirty = true;
       return;
     }
     sub.pumping = true;
+    let ahead: Promise<JournalUpdate[]> | undefined;
     try {
       for (;;) {
         sub.dirty = false;
-        const page = await readJournalPage(this.options.pool, sub.topic, sub.lastSentSeq, REPLAY_PAGE_SIZE);
+        const page = await (ahead ?? readJournalPage(this.options.pool, sub.topic, sub.lastSentSeq, CATCH_UP_READ_ROWS));
+        ahead = undefined;
         if (sub.closed) return;
-        const fresh = page.filter((u) => u.seq > sub.lastSentSeq);
-        if (fresh.length > 0) {
-          const last = fresh[fresh.length - 1]!.seq;
-          this.noteHead(sub.topic, last);
+        const full = page.length === CATCH_UP_READ_ROWS;
+        if (full) {
+          ahead = readJournalPage(this.options.pool, sub.topic, page[page.length - 1]!.seq, CATCH_UP_READ_ROWS);
+          // Handled here too, so an abandoned read-ahead (closed subscription) never rejects unobserved.
+          ahead.catch(() => {});
+        }
+        let start = 0;
+        while (start < page.length && page[start]!.seq <= sub.lastSentSeq) start += 1;
+        if (start < page.length) this.noteHead(sub.topic, page[page.length - 1]!.seq);
+        for (let index = start; index < page.length; index += REPLAY_PAGE_SIZE) {
+          const chunk = page.slice(index, index + REPLAY_PAGE_SIZE);
+          const last = chunk[chunk.length - 1]!.seq;
           const replayComplete = sub.replayTarget === undefined || last >= sub.replayTarget;
-          if (!this.send(sub, fresh, replayComplete)) return;
+          if (!this.send(sub, chunk, replayComplete)) return;
           if (replayComplete) sub.replayTarget = undefined;
         }
-        if (page.length < REPLAY_PAGE_SIZE && !sub.dirty) break;
+        if (!full && !sub.dirty) break;
+        if (!full) ahead = undefined;
       }
       if (sub.replayTarget !== undefined) {
         // The rows up to the replay target vanished under us (pruned): the replay still ends.

@@ -39,38 +39,72 @@ export async function readTopicWindow(pool: Pool, topic: string): Promise<TopicW
   return (await readTopicWindows(pool, [topic])).get(topic)!;
 }
 
-interface JournalRow {
-  seq: string;
-  epoch: string;
-  doc_key: string;
-  doc_version: string;
-  event_type: string;
-  payload: string;
-  payload_hash: string;
-  published_at: Date;
-}
-
 /** One journal update with its JSON text, built once and reused by every subscriber. */
 export interface JournalUpdate {
   seq: number;
   json: string;
 }
 
-const SELECT_PAGE = `SELECT seq, epoch, doc_key, doc_version, event_type, payload::text AS payload, payload_hash, published_at
+/**
+ * Columns come back as the server's text, untouched (rowMode array, no type parsers):
+ * seq and doc_version are spliced into the JSON as they are and payload is the stored
+ * JSON text. published_at comes as epoch seconds (float8): formatting a timestamp is
+ * the most expensive output function of the row, and consecutive rows (one
+ * transaction, one group commit) mostly share it, so it is formatted here once per
+ * distinct value.
+ */
+const SELECT_PAGE = `SELECT seq, epoch, doc_key, doc_version, event_type, payload::text, payload_hash, date_part('epoch', published_at)
   FROM runtime.sync_stream_events WHERE topic = $1 AND seq > $2 ORDER BY seq LIMIT $3`;
+const RAW_TEXT = { getTypeParser: () => (value: string) => value };
+
+/** Epoch seconds with microseconds (float8 text) → RFC 3339 UTC with milliseconds, truncated as Date truncates. */
+export function epochSecondsToIso(text: string): string {
+  const micros = Math.round(Number(text) * 1e6);
+  return new Date(Math.floor(micros / 1000)).toISOString();
+}
 
 /**
  * Reads up to `limit` updates after `afterSeq`, in seq order (keyset pagination on
- * the primary key, so a replay never holds more than one page in memory).
+ * the primary key, so a replay never holds more than one page in memory). The JSON
+ * of each update is assembled once from the row's text; strings that repeat from row
+ * to row (epoch, doc_key, event_type, published_at) are escaped once.
  */
 export async function readJournalPage(pool: Pool, topic: string, afterSeq: number, limit: number): Promise<JournalUpdate[]> {
-  const { rows } = await pool.query<JournalRow>({ name: 'khala-journal-page', text: SELECT_PAGE, values: [topic, afterSeq, limit] });
-  return rows.map((row) => {
-    const seq = Number(row.seq);
-    // payload is kept as the stored JSON text: no parse/serialize round trip per update.
-    const json = `{"topic":${JSON.stringify(topic)},"seq":${seq},"epoch":${JSON.stringify(row.epoch)},"doc_key":${JSON.stringify(row.doc_key)},"doc_version":${Number(row.doc_version)},"event_type":${JSON.stringify(row.event_type)},"payload":${row.payload},"payload_hash":"${row.payload_hash}","published_at":"${row.published_at.toISOString()}"}`;
-    return { seq, json };
-  });
+  const { rows } = await pool.query<string[]>({ name: 'khala-journal-page-text', text: SELECT_PAGE, values: [topic, afterSeq, limit], rowMode: 'array', types: RAW_TEXT });
+  const topicJson = JSON.stringify(topic);
+  let epoch: string | undefined;
+  let epochJson = '';
+  let docKey: string | undefined;
+  let docKeyJson = '';
+  let eventType: string | undefined;
+  let eventTypeJson = '';
+  let published: string | undefined;
+  let publishedIso = '';
+  const updates = new Array<JournalUpdate>(rows.length);
+  for (let i = 0; i < rows.length; i += 1) {
+    const row = rows[i]!;
+    if (row[1] !== epoch) {
+      epoch = row[1]!;
+      epochJson = JSON.stringify(epoch);
+    }
+    if (row[2] !== docKey) {
+      docKey = row[2]!;
+      docKeyJson = JSON.stringify(docKey);
+    }
+    if (row[4] !== eventType) {
+      eventType = row[4]!;
+      eventTypeJson = JSON.stringify(eventType);
+    }
+    if (row[7] !== published) {
+      published = row[7]!;
+      publishedIso = epochSecondsToIso(published);
+    }
+    updates[i] = {
+      seq: Number(row[0]),
+      json: `{"topic":${topicJson},"seq":${row[0]},"epoch":${epochJson},"doc_key":${docKeyJson},"doc_version":${row[3]},"event_type":${eventTypeJson},"payload":${row[5]},"payload_hash":"${row[6]}","published_at":"${publishedIso}"}`,
+    };
+  }
+  return updates;
 }
 
 export function parseUpdates(updates: JournalUpdate[]): KhalaUpdate[] {
