@@ -28,7 +28,8 @@ for env in STAGING PROD; do
   token_var="${env}_RUNTIME_INTERNAL_TOKEN"
   sha_var="${env}_EXPECTED_BUILD_SHA"
   args=(validate --target "$url" --mode "$mode" --out "reports/${stamp}-${env,,}")
-  [ -n "${!token_var:-}" ] && args+=(--internal-token "${!token_var}")
+  # An env: reference, so the token never shows on a command line (ps).
+  if [ -n "${!token_var:-}" ]; then export "${token_var?}"; args+=(--internal-token "env:${token_var}"); fi
   [ -n "${!sha_var:-}" ] && args+=(--expected-build-sha "${!sha_var}")
   echo "validate-cutover: ${env,,} ${url} (mode ${mode})"
   ran=$((ran + 1))

@@ -45,6 +45,13 @@ Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 78 invalid environme
 
 class UsageError extends Error {}
 
+/** A flag that must be a positive finite number (a NaN deadline would never expire). */
+function positiveNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number, got ${text}`);
+  return value;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) return main(['help']);
@@ -231,9 +238,9 @@ async function commandValidate(args: string[]): Promise<number> {
       ...(values['env-file'] ? { envFiles: values['env-file'] } : {}),
       ...(shard ? { shard } : {}),
       ...(values['sign-key'] ? { signKey: values['sign-key'] } : {}),
-      ...(values['check-timeout-ms'] ? { checkTimeoutMs: Number(values['check-timeout-ms']) } : {}),
-      ...(values['run-timeout-ms'] ? { runTimeoutMs: Number(values['run-timeout-ms']) } : {}),
-      ...(values['wait-ready'] ? { waitReadySeconds: Number(values['wait-ready']) } : {}),
+      ...(values['check-timeout-ms'] ? { checkTimeoutMs: positiveNumber('--check-timeout-ms', values['check-timeout-ms']) } : {}),
+      ...(values['run-timeout-ms'] ? { runTimeoutMs: positiveNumber('--run-timeout-ms', values['run-timeout-ms']) } : {}),
+      ...(values['wait-ready'] ? { waitReadySeconds: positiveNumber('--wait-ready', values['wait-ready']) } : {}),
       onProgress: (line) => {
         if (!values.json) process.stderr.write(`${line}\n`);
       },

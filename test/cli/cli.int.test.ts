@@ -127,6 +127,9 @@ describe('usage and configuration errors', () => {
       ['--shard 3/2', ['validate', ...credentials(server.url), '--shard', '3/2'], /^runtime-gate: --shard must be i\/n with 1 ≤ i ≤ n$/m],
       ['--mode other', ['validate', ...credentials(server.url), '--mode', 'lenient'], /^runtime-gate: --mode must be gate or baseline$/m],
       ['no target at all', ['validate', '--lanes', 'health'], /^runtime-gate: candidate: base_url is required/m],
+      // A NaN deadline would never expire: bad numbers are usage errors, not silent defaults.
+      ['--wait-ready not a number', ['validate', ...credentials(server.url), '--wait-ready', 'soon'], /^runtime-gate: --wait-ready must be a positive number, got soon$/m],
+      ['--check-timeout-ms not a number', ['validate', ...credentials(server.url), '--check-timeout-ms', 'abc'], /^runtime-gate: --check-timeout-ms must be a positive number, got abc$/m],
     ];
     const results = await mapLimit(cases, 4, ([, args]) => runCli(args));
     for (const [i, [name, , message]] of cases.entries()) {
