@@ -185,7 +185,12 @@ async function hostileWsLoop(until: number): Promise<void> {
 
 // --- phases of load with transport faults ---------------------------------------------------------
 let dropSeed = seed;
-const nextDrops = () => Array.from({ length: 2000 }, () => 30 + ((dropSeed = (dropSeed * 1103515245 + 12345) % 2 ** 31) % 400));
+/** Frames after which each successive proxied connection is dropped: 30–429, from a seeded LCG. */
+const nextDrops = () =>
+  Array.from({ length: 2000 }, () => {
+    dropSeed = (dropSeed * 1103515245 + 12345) % 2 ** 31;
+    return 30 + (dropSeed % 400);
+  });
 
 async function runPhase(index: number, seconds: number): Promise<void> {
   const owner = `soak-owner-${index}`;
