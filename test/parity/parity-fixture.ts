@@ -1,8 +1,8 @@
 /**
  * Two reference servers on two databases — the baseline and the candidate's upstream —
  * with small run_events budgets (profile test, so the stale-cursor scenario runs), and
- * runGate on the parity lane with the candidate behind a faulty HTTP proxy (and, when a
- * test asks, its WebSocket behind a frame-rewriting proxy).
+ * runGate on the parity lane with the candidate behind the faulty target (HTTP faults and,
+ * when a test asks, rewritten WebSocket frames).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +12,7 @@ import type { ParityReport } from '../../harness/parity/parity-report.ts';
 import { type RunGateOptions, type RunGateResult, runGate } from '../../harness/run-gate.ts';
 import type { TargetSpec } from '../../harness/target.ts';
 import { type GateFixture, startGateFixture } from '../harness/gate-fixture.ts';
-import { type Fault, type FaultyTarget, startFaultyTarget } from '../support/faulty-target.ts';
-import { type FrameRewrite, startWsRewritingProxy } from '../support/ws-rewriting-proxy.ts';
+import { type Fault, type FaultyTarget, startFaultyTarget, type WsFault } from '../support/faulty-target.ts';
 
 /** Small budgets: the stale-cursor scenario appends budget + 2 events per target. */
 export const SMALL_BUDGETS = {
@@ -31,7 +30,7 @@ export interface ParityFixture {
   candidate: GateFixture;
   baselineSpec(extra?: Partial<TargetSpec>): TargetSpec;
   /** runGate (parity lane) against the candidate behind faults. */
-  run(options?: { faults?: Fault[]; proxy?: FaultyTarget; frames?: FrameRewrite[]; gate?: Partial<RunGateOptions>; candidate?: Partial<TargetSpec> }): Promise<ParityRun>;
+  run(options?: { faults?: Fault[]; proxy?: FaultyTarget; wsFaults?: WsFault[]; gate?: Partial<RunGateOptions>; candidate?: Partial<TargetSpec> }): Promise<ParityRun>;
   close(): Promise<void>;
 }
 
@@ -43,12 +42,10 @@ export async function startParityFixture(label: string): Promise<ParityFixture> 
     baselineSpec: (extra = {}) => ({ ...baseline.candidate(baseline.upstream.url), name: 'baseline', profile: 'test', ...extra }),
     async run(options = {}) {
       // A given proxy (e.g. shared by the shards of one run) stays open; a new one is closed after the run.
-      const proxy = options.proxy ?? (await startFaultyTarget(candidate.upstream.url, options.faults ?? []));
-      const upstreamWs = `${candidate.upstream.url.replace(/^http/, 'ws')}/internal/v1/khala/ws`;
-      const ws = options.frames ? await startWsRewritingProxy(upstreamWs, options.frames) : undefined;
+      const proxy = options.proxy ?? (await startFaultyTarget(candidate.upstream.url, options.faults ?? [], options.wsFaults ?? []));
       try {
         const result = await runGate({
-          candidate: candidate.candidate(proxy.url, { name: 'candidate', profile: 'test', ws_url: ws?.url ?? upstreamWs, ...options.candidate }),
+          candidate: candidate.candidate(proxy.url, { name: 'candidate', profile: 'test', ...options.candidate }),
           baseline: fixture.baselineSpec(),
           lanes: ['parity'],
           outDir: join(candidate.outDir(), 'report'),
@@ -65,7 +62,6 @@ export async function startParityFixture(label: string): Promise<ParityFixture> 
           },
         };
       } finally {
-        await ws?.close();
         if (!options.proxy) await proxy.close();
       }
     },

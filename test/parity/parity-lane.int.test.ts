@@ -67,12 +67,9 @@ describe('parity lane (SPEC §4 parity)', () => {
 
   it('frame changes over WebSocket: other stale-cursor reasons and a missing event are critical in the scenarios that saw them', async () => {
     const run = await fixture.run({
-      frames: [
-        { match: (f) => f.type === 'error' && f.code === 'stale_cursor', rewrite: (f) => ({ ...f, details: { ...f.details, reason_codes: ['retention_floor_breach'] } }) },
-        {
-          match: (f) => f.type === 'update_batch' && f.updates.some((u: { event_type: string }) => u.event_type === 'run.cancel_requested'),
-          rewrite: (f) => ({ ...f, updates: f.updates.filter((u: { event_type: string }) => u.event_type !== 'run.cancel_requested') }),
-        },
+      wsFaults: [
+        { serverFrame: (f) => [f.type === 'error' && f.code === 'stale_cursor' ? { ...f, details: { ...f.details, reason_codes: ['retention_floor_breach'] } } : f] },
+        { serverFrame: (f) => [f.type === 'update_batch' ? { ...f, updates: f.updates.filter((u: { event_type: string }) => u.event_type !== 'run.cancel_requested') } : f] },
       ],
     });
     const stale = run.check('parity.scenario.stale-cursor');
