@@ -1,11 +1,19 @@
 /**
  * Append → WebSocket delivery latency (SPEC §6): one run, N live subscribers on its
- * topic, appends offered at a fixed rate; each event carries its send time (this
- * process's clock) and each subscriber records receipt − send for every event.
+ * topic (in a worker thread, bench/latency-subscribers.ts), appends offered at a fixed
+ * rate from this thread; each event carries its send time and each subscriber records
+ * receipt − send for every event.
  */
-import WebSocket from 'ws';
+import { Worker } from 'node:worker_threads';
 import type { BenchHttp } from './bench-support.ts';
 import { percentile } from './bench-support.ts';
+
+/** A worker entry that loads a TypeScript module through tsx (loader hooks do not reach worker threads on Node 20). */
+function tsWorkerUrl(module: URL): URL {
+  const api = import.meta.resolve('tsx/esm/api');
+  const code = `import { tsImport } from ${JSON.stringify(api)}; await tsImport(${JSON.stringify(module.href)}, ${JSON.stringify(import.meta.url)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
 
 export interface DeliveryResult {
   subscribers: number;
@@ -30,25 +38,11 @@ export async function measureDeliveryLatency(
 ): Promise<DeliveryResult> {
   const runId = await http.createRun('bench');
   const topic = `run:${runId}:events`;
-  const latencies: number[] = [];
-  const sockets = await Promise.all(
-    Array.from(
-      { length: options.subscribers },
-      () =>
-        new Promise<WebSocket>((resolve, reject) => {
-          const socket = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
-          socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', request_id: 's', topics: [topic] })));
-          socket.on('message', (data) => {
-            const now = performance.now();
-            const frame = JSON.parse(data.toString()) as { type: string; updates?: { payload: { t: number } }[]; code?: string };
-            if (frame.type === 'subscribed') resolve(socket);
-            else if (frame.type === 'update_batch') for (const update of frame.updates!) latencies.push(now - update.payload.t);
-            else if (frame.type === 'error') reject(new Error(`subscribe failed: ${JSON.stringify(frame)}`));
-          });
-          socket.on('error', reject);
-        }),
-    ),
-  );
+  const worker = new Worker(tsWorkerUrl(new URL('./latency-subscribers.ts', import.meta.url)), { workerData: { wsUrl, token, topic, subscribers: options.subscribers } });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
   const total = Math.round((options.ratePerSecond * options.durationMs) / 1000);
   const acks: number[] = [];
   let errors = 0;
@@ -60,8 +54,9 @@ export async function measureDeliveryLatency(
     for (; sent < due; sent += 1) {
       const t = performance.now();
       const i = sent;
+      const stamp = performance.timeOrigin + t;
       const p = http
-        .call('POST', `/internal/v1/runs/${runId}/events`, { event_type: 'run.step', idempotency_key: `bench-latency-${i}`, payload: { i, t } })
+        .call('POST', `/internal/v1/runs/${runId}/events`, { event_type: 'run.step', idempotency_key: `bench-latency-${i}`, payload: { i, t: stamp } })
         .then((res) => {
           if (res.status === 200) acks.push(performance.now() - t);
           else errors += 1;
@@ -74,9 +69,12 @@ export async function measureDeliveryLatency(
   await Promise.all(inFlight);
   const sendSeconds = (performance.now() - start) / 1000;
   const expected = (total - errors) * options.subscribers;
-  const waitUntil = performance.now() + 10_000;
-  while (latencies.length < expected && performance.now() < waitUntil) await new Promise((resolve) => setTimeout(resolve, 20));
-  for (const socket of sockets) socket.terminate();
+  const latencies = await new Promise<number[]>((resolve, reject) => {
+    worker.once('message', (message: { latencies: number[] }) => resolve(message.latencies));
+    worker.once('error', reject);
+    worker.postMessage({ type: 'finish', expected, timeoutMs: 10_000 });
+  });
+  await worker.terminate();
   latencies.sort((a, b) => a - b);
   acks.sort((a, b) => a - b);
   const r = (v: number) => Number(v.toFixed(2));

@@ -26,6 +26,7 @@ import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { withTransaction } from '../db/transaction.ts';
 import { ApiError } from '../http/api-error.ts';
 import type { PublishRateLimiter } from '../khala/publish-rate-limiter.ts';
+import { type JournalUpdate, journalUpdateJson, rememberCommittedUpdates } from '../khala/topic-journal.ts';
 import { KHALA_NOTIFY_CHANNEL, runDocKey, runTopic, topicClassOf } from '../khala/topics.ts';
 
 type Run = components['schemas']['Run'];
@@ -219,9 +220,9 @@ export class RunAuthority {
   }
 
   private async commitBatch(batch: PendingAppend[]): Promise<void> {
-    let outcomes: BatchOutcome[];
+    let result: BatchResult;
     try {
-      outcomes =
+      result =
         (await appendBatchOptimistic(this.pool, batch, this.config)) ?? (await withTransaction(this.pool, (client) => appendBatchLocked(client, batch, this.config)));
     } catch (error) {
       if (batch.length === 1) {
@@ -232,6 +233,8 @@ export class RunAuthority {
       for (const item of batch) await this.commitBatch([item]);
       return;
     }
+    const { outcomes } = result;
+    for (const [topic, updates] of result.journal) rememberCommittedUpdates(this.pool, topic, updates);
     const heads = new Map<string, number>();
     for (const [i, outcome] of outcomes.entries()) {
       if ('ok' in outcome && !outcome.ok.idempotentReplay) {
@@ -431,14 +434,41 @@ function planBatch(batch: PendingAppend[], runRows: RunRow[], stored: StoredEven
   return { outcomes, accepted, replays, runs };
 }
 
+interface WrittenTopicRow {
+  run_id: string;
+  head_seq: string;
+  oldest_available_seq: string;
+  epoch: string;
+  now: Date;
+}
+
+interface BatchResult {
+  outcomes: BatchOutcome[];
+  /** Journal updates written, per topic, in seq order (for same-instance live delivery). */
+  journal: Map<string, JournalUpdate[]>;
+}
+
 /** Fills in the accepted appends (seq = head − accepted + 1 + position) and the in-batch replays. */
-function finishBatch(batch: PendingAppend[], plan: BatchPlan, heads: Map<string, number>, createdAt: string): BatchOutcome[] {
+function finishBatch(batch: PendingAppend[], plan: BatchPlan, written: WrittenTopicRow[]): BatchResult {
   const { outcomes } = plan;
+  const topics = new Map(written.map((r) => [r.run_id, { head: Number(r.head_seq), oldest: Number(r.oldest_available_seq), epoch: r.epoch }]));
+  const createdAt = written[0]?.now.toISOString() ?? '';
+  const journal = new Map<string, JournalUpdate[]>();
   for (const a of plan.accepted) {
     const item = batch[a.index]!;
-    const seq = heads.get(a.state.run.id)! - a.state.accepted + 1 + a.position;
+    const topicRow = topics.get(a.state.run.id)!;
+    const seq = topicRow.head - a.state.accepted + 1 + a.position;
     const event: RunEvent = { run_id: item.runId, seq, event_type: item.request.event_type, payload: item.request.payload, payload_hash: item.payloadHash, created_at: createdAt };
     outcomes[a.index] = { ok: { event, idempotentReplay: false } };
+    if (seq >= topicRow.oldest) {
+      const topic = runTopic(item.runId);
+      let updates = journal.get(topic);
+      if (!updates) {
+        updates = [];
+        journal.set(topic, updates);
+      }
+      updates.push({ seq, json: journalUpdateJson(topic, seq, topicRow.epoch, runDocKey(item.runId), item.request.event_type, item.payloadJson, item.payloadHash, createdAt) });
+    }
   }
   for (const { index, of } of plan.replays) {
     const first = outcomes[of]!;
@@ -450,7 +480,8 @@ function finishBatch(batch: PendingAppend[], plan: BatchPlan, heads: Map<string,
     }
     outcomes[index] = 'ok' in first ? { ok: { event: first.ok.event, idempotentReplay: true } } : first;
   }
-  return outcomes as BatchOutcome[];
+  for (const updates of journal.values()) updates.sort((x, y) => x.seq - y.seq);
+  return { outcomes: outcomes as BatchOutcome[], journal };
 }
 
 /** The accepted appends as the unnest arrays of the batch write statements. */
@@ -522,7 +553,7 @@ const WRITE_BATCH = `WITH alloc AS (
       JOIN checkpoints c ON c.topic = 'run:' || a.run_id || ':events'
     ON CONFLICT (run_id) DO UPDATE SET as_of_seq = EXCLUDED.as_of_seq, summary = EXCLUDED.summary, updated_at = now()
   )
-  SELECT run_id, head_seq, now() AS now FROM alloc`;
+  SELECT run_id, head_seq, oldest_available_seq, epoch, now() AS now FROM alloc`;
 
 function writeBatchValues(batch: PendingAppend[], plan: BatchPlan, guard: boolean, config: RuntimeConfig): unknown[] {
   const a = batchArrays(batch, plan);
@@ -552,7 +583,7 @@ function writeBatchValues(batch: PendingAppend[], plan: BatchPlan, guard: boolea
  * on its own, durably, before answering. Returns undefined when a run moved (another
  * instance wrote it): the caller replans under locks.
  */
-async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchOutcome[] | undefined> {
+async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchResult | undefined> {
   const runIds = [...new Set(batch.map((b) => b.runId))].sort();
   const [runs, stored] = await Promise.all([
     pool.query<RunRow & { has_topic: boolean }>({
@@ -567,8 +598,8 @@ async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config:
   // A run without a topic row (created by another implementation) takes the locked path.
   if (runs.rows.some((r) => !r.has_topic)) return undefined;
   const plan = planBatch(batch, runs.rows, stored.rows);
-  if (plan.accepted.length === 0) return finishBatch(batch, plan, new Map(), '');
-  const { rows } = await pool.query<{ run_id: string; head_seq: string; now: Date }>({
+  if (plan.accepted.length === 0) return finishBatch(batch, plan, []);
+  const { rows } = await pool.query<WrittenTopicRow>({
     name: 'run-authority-write-batch-guarded',
     text: `WITH locked AS (
              SELECT r.id FROM runtime.runs r JOIN unnest($15::text[], $16::bigint[]) AS x(id, latest_seq)
@@ -578,26 +609,26 @@ async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config:
     values: [...writeBatchValues(batch, plan, true, config), plan.runs.map((s) => s.run.id), plan.runs.map((s) => s.run.latest_seq), plan.runs.length],
   });
   if (rows.length === 0) return undefined;
-  return finishBatch(batch, plan, new Map(rows.map((r) => [r.run_id, Number(r.head_seq)])), rows[0]!.now.toISOString());
+  return finishBatch(batch, plan, rows);
 }
 
 /**
  * The locked path of a batch, in the caller's transaction: locks the runs (in id
  * order), reads the stored keys, plans, and writes with the same statement.
  */
-async function appendBatchLocked(client: PoolClient, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchOutcome[]> {
+async function appendBatchLocked(client: PoolClient, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchResult> {
   const runIds = [...new Set(batch.map((b) => b.runId))].sort();
   const locked = await client.query<RunRow>({ name: 'run-authority-lock-runs', text: `SELECT ${RUN_COLUMNS} FROM runtime.runs WHERE id = ANY($1) ORDER BY id FOR UPDATE`, values: [runIds] });
   const stored = await client.query<StoredEventRow>({ name: 'run-authority-stored-keys', text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] });
   const plan = planBatch(batch, locked.rows, stored.rows);
-  if (plan.accepted.length === 0) return finishBatch(batch, plan, new Map(), '');
+  if (plan.accepted.length === 0) return finishBatch(batch, plan, []);
   for (const state of plan.runs) {
     // A run created before its topic row existed (or by another implementation): start the topic at 0.
     const topic = runTopic(state.run.id);
     await client.query(`INSERT INTO runtime.sync_topic_sequences (topic, topic_class, epoch) VALUES ($1, $2, $3) ON CONFLICT (topic) DO NOTHING`, [topic, topicClassOf(topic), newTopicEpoch()]);
   }
-  const { rows } = await client.query<{ run_id: string; head_seq: string; now: Date }>({ name: 'run-authority-write-batch', text: WRITE_BATCH, values: writeBatchValues(batch, plan, true, config) });
-  return finishBatch(batch, plan, new Map(rows.map((r) => [r.run_id, Number(r.head_seq)])), rows[0]!.now.toISOString());
+  const { rows } = await client.query<WrittenTopicRow>({ name: 'run-authority-write-batch', text: WRITE_BATCH, values: writeBatchValues(batch, plan, true, config) });
+  return finishBatch(batch, plan, rows);
 }
 
 /**

@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import type { KhalaMetrics } from './khala-metrics.ts';
-import { type JournalUpdate, readJournalPage } from './topic-journal.ts';
+import { type JournalUpdate, readJournalPage, recentCommittedUpdates } from './topic-journal.ts';
 import { KHALA_NOTIFY_CHANNEL } from './topics.ts';
 
 /** Updates per update_batch frame (replay and live). */
@@ -272,7 +272,9 @@ export class KhalaHub {
     try {
       for (;;) {
         feed.dirty = false;
-        const page = await readJournalPage(this.options.pool, feed.topic, feed.lastFetched, REPLAY_PAGE_SIZE);
+        // Updates this instance just committed are taken from memory; anything else from the journal.
+        const recent = recentCommittedUpdates(this.options.pool, feed.topic, feed.lastFetched, REPLAY_PAGE_SIZE);
+        const page = recent.length > 0 ? recent : await readJournalPage(this.options.pool, feed.topic, feed.lastFetched, REPLAY_PAGE_SIZE);
         if (this.feeds.get(feed.topic) !== feed) return;
         if (page.length > 0) {
           if (feed.buffer.length > 0 && page[0]!.seq !== feed.lastFetched + 1) feed.buffer = [];

@@ -107,6 +107,51 @@ export async function readJournalPage(pool: Pool, topic: string, afterSeq: numbe
   return updates;
 }
 
+/** Recent committed updates per topic, per database (keyed by pool): the live path's read-through cache. */
+const recentByPool = new WeakMap<object, Map<string, JournalUpdate[]>>();
+const RECENT_PER_TOPIC = 1024;
+const RECENT_TOPICS = 1024;
+
+/**
+ * Records updates this process has just committed (in seq order, contiguous), so a
+ * live feed on this instance can deliver them without reading them back (K9 delivery
+ * on other instances still goes through NOTIFY and the journal). Only what is known
+ * committed goes in; a batch that does not continue the cached tail replaces it.
+ */
+export function rememberCommittedUpdates(pool: Pool, topic: string, updates: JournalUpdate[]): void {
+  if (updates.length === 0) return;
+  let topics = recentByPool.get(pool);
+  if (!topics) {
+    topics = new Map();
+    recentByPool.set(pool, topics);
+  }
+  const cached = topics.get(topic);
+  let next: JournalUpdate[];
+  if (cached && cached.length > 0 && cached[cached.length - 1]!.seq + 1 === updates[0]!.seq) {
+    cached.push(...updates);
+    next = cached.length > RECENT_PER_TOPIC ? cached.slice(cached.length - RECENT_PER_TOPIC) : cached;
+  } else {
+    next = updates.slice(-RECENT_PER_TOPIC);
+  }
+  topics.delete(topic);
+  topics.set(topic, next);
+  if (topics.size > RECENT_TOPICS) topics.delete(topics.keys().next().value!);
+}
+
+/** Up to `limit` cached updates right after `afterSeq` (empty when the cache does not hold seq afterSeq + 1). */
+export function recentCommittedUpdates(pool: Pool, topic: string, afterSeq: number, limit: number): JournalUpdate[] {
+  const cached = recentByPool.get(pool)?.get(topic);
+  if (!cached || cached.length === 0) return [];
+  const index = afterSeq + 1 - cached[0]!.seq;
+  if (index < 0 || index >= cached.length) return [];
+  return cached.slice(index, index + limit);
+}
+
+/** The JSON of one update, field for field as readJournalPage builds it from a row. */
+export function journalUpdateJson(topic: string, seq: number, epoch: string, docKey: string, eventType: string, payloadJson: string, payloadHash: string, publishedIso: string): string {
+  return `{"topic":${JSON.stringify(topic)},"seq":${seq},"epoch":${JSON.stringify(epoch)},"doc_key":${JSON.stringify(docKey)},"doc_version":${seq},"event_type":${JSON.stringify(eventType)},"payload":${payloadJson},"payload_hash":"${payloadHash}","published_at":"${publishedIso}"}`;
+}
+
 export function parseUpdates(updates: JournalUpdate[]): KhalaUpdate[] {
   return updates.map((u) => JSON.parse(u.json) as KhalaUpdate);
 }
