@@ -10,10 +10,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../reference-server/db/migrate.ts';
 import { createPool } from '../../reference-server/db/pool.ts';
+import { isDatabaseUnavailable } from '../../reference-server/db/transaction.ts';
 import { startTestServer, type TestServer } from '../support/reference-server.ts';
 import type { TestDatabase } from '../support/test-database.ts';
 import { createRun, fatalAnomalies, journalProblems, type RecordingSubscriber, settleSubscribers, sleep, startSubscriber, startWriters } from './load-support.ts';
-import { findFreePort, killAllChildren, type PrivatePostgres, spawnServer, startPrivatePostgres } from './process-support.ts';
+import { type PrivatePostgres, startPrivatePostgres } from './process-support.ts';
 
 let cluster: PrivatePostgres;
 let db: TestDatabase;
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const pool = createPool(url, { max: 12 });
   // KNOWN BUG (reported, reference-server/db/pool.ts is not this test's to fix): a pooled
   // client that is checked out when PostgreSQL goes away emits 'error' with no listener, an
-  // uncaught exception that kills the process (see the `serve` test below). This pool gets
+  // uncaught exception that kills the process (see "known bugs" below). This pool gets
   // the missing listener, so the rest of the server's behaviour can be checked.
   pool.on('connect', (client) => client.on('error', () => {}));
   db = { name: 'reliability', url, pool, drop: async () => void (await pool.end()) };
@@ -38,7 +39,6 @@ beforeAll(async () => {
   server = await startTestServer(db, { LOG_LEVEL: 'warn', RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100000', RUNTIME_KHALA_HEARTBEAT_MS: '300', RUNTIME_KHALA_FALLBACK_POLL_MS: '200' });
 });
 afterAll(async () => {
-  killAllChildren();
   await Promise.all(subscribers.map((s) => s.client.close()));
   await server?.close();
   await db?.drop().catch(() => {});
@@ -108,31 +108,32 @@ describe('PostgreSQL restarted under load', () => {
     expect(fatalAnomalies(subscribers)).toEqual([]);
   });
 
-  // KNOWN BUG (reported): a write whose connection PostgreSQL cut answers 500 internal_error,
-  // because isDatabaseUnavailable (reference-server/db/transaction.ts) does not recognise pg's
-  // "Connection terminated unexpectedly" (no SQLSTATE). Flip to it() once that is fixed.
-  it.fails('writes cut off by the restart answer 503 dependency_unavailable, never 500', () => {
+  it('writes cut off by the restart got an answer (200, 503, or — see below — 500), never a hang', () => {
     expect(outcome, 'the scenario above ran').toBeDefined();
-    expect(Object.keys(outcome!.statuses).filter((s) => s !== '503' && s !== '429'), `answers other than 200/503: ${JSON.stringify(outcome!.statuses)}`).toEqual([]);
+    expect(Object.keys(outcome!.statuses).filter((s) => !['503', '429', '500'].includes(s)), JSON.stringify(outcome!.statuses)).toEqual([]);
   });
 });
 
-describe('`runtime-gate serve` through a PostgreSQL restart', () => {
-  // KNOWN BUG (reported): the process dies of the uncaught pg 'error' described at the top
-  // (reference-server/db/pool.ts: checked-out clients have no 'error' listener). Flip to
-  // it() once createPool attaches one to every client it creates.
-  it.fails('keeps running, and is ready again once PostgreSQL is back', async () => {
-    const child = await spawnServer({ DATABASE_URL: db.url, RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100000' }, await findFreePort());
-    const run = await createRun(child.url, 'serve-owner');
-    const writers = startWriters({ baseUrl: () => child.url, runIds: [run.runId], count: 8, label: 'serve-pgrestart' });
-    await sleep(500);
-    await cluster.stop(true);
-    await sleep(500);
-    await cluster.start();
-    await sleep(1000);
-    await writers.stop();
-    expect(child.child.exitCode, `serve exited: ${child.lines.slice(-5).join(' | ')}`).toBeNull();
-    expect((await fetch(`${child.url}/readyz`)).status).toBe(200);
-    expect(await child.stop()).toBe(0);
+describe('known bugs a PostgreSQL restart exposes (reported; flip each to it() once fixed)', () => {
+  // reference-server/db/pool.ts: pg emits 'error' on a client whose connection ends. The pool
+  // listens only while a client is idle, so a client checked out when PostgreSQL restarts
+  // throws an uncaught exception: `runtime-gate serve` exits 1 ("Connection terminated
+  // unexpectedly") — seen in this file's first version, which ran serve through a restart.
+  it.fails('a client checked out of createPool has an error listener', async () => {
+    const pool = createPool(db.url, { max: 1 });
+    const client = await pool.connect();
+    try {
+      expect(client.listenerCount('error')).toBeGreaterThan(0);
+    } finally {
+      client.release();
+      await pool.end();
+    }
+  });
+
+  // reference-server/db/transaction.ts: a query cut by the restart fails with pg's
+  // "Connection terminated unexpectedly" (no SQLSTATE), which isDatabaseUnavailable does not
+  // recognise, so the write answers 500 internal_error instead of 503 dependency_unavailable.
+  it.fails('isDatabaseUnavailable recognises a connection cut mid-query', () => {
+    expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
   });
 });
