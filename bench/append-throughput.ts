@@ -13,6 +13,8 @@ export interface AppendResult {
   events: number;
   events_per_s: number;
   errors: number;
+  /** Answers that were idempotent replays (0 unless keys repeat). */
+  replays: number;
   ack_p50_ms: number;
   ack_p99_ms: number;
 }
@@ -21,6 +23,8 @@ export async function measureAppendThroughput(http: BenchHttp, runIds: string[],
   const latencies: number[] = [];
   let errors = 0;
   let events = 0;
+  let replays = 0;
+  const round = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const deadline = performance.now() + durationMs;
   const start = performance.now();
   await Promise.all(
@@ -29,11 +33,12 @@ export async function measureAppendThroughput(http: BenchHttp, runIds: string[],
         const t0 = performance.now();
         const res = await http.call('POST', `/internal/v1/runs/${runId}/events`, {
           event_type: 'run.step',
-          idempotency_key: `bench-append-${client}-${i}`,
+          idempotency_key: `bench-append-${round}-${client}-${i}`,
           payload: { i, client, text: `append number ${i}` },
         });
         if (res.status === 200) {
           events += 1;
+          if ((res.body as { idempotent_replay?: boolean }).idempotent_replay) replays += 1;
           latencies.push(performance.now() - t0);
         } else {
           errors += 1;
@@ -51,6 +56,7 @@ export async function measureAppendThroughput(http: BenchHttp, runIds: string[],
     events,
     events_per_s: Math.round(events / seconds),
     errors,
+    replays,
     ack_p50_ms: Number((latencies[Math.floor(latencies.length * 0.5)] ?? Number.NaN).toFixed(2)),
     ack_p99_ms: Number((latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN).toFixed(2)),
   };

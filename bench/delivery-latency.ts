@@ -5,6 +5,7 @@
  * receipt − send for every event.
  */
 import { Worker } from 'node:worker_threads';
+import type pg from 'pg';
 import type { BenchHttp } from './bench-support.ts';
 import { percentile } from './bench-support.ts';
 
@@ -92,4 +93,52 @@ export async function measureDeliveryLatency(
     append_ack_p99_ms: r(percentile(acks, 99)),
     append_errors: errors,
   };
+}
+
+export interface RawCommitLatency {
+  offered_per_s: number;
+  commits: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/**
+ * The raw floor under the delivery figure: single-row INSERT transactions offered at
+ * the same fixed rate on the same database (each needs its WAL flush, as an append does).
+ */
+export async function measureRawCommitLatency(pool: pg.Pool, ratePerSecond: number, durationMs: number): Promise<RawCommitLatency> {
+  await pool.query('CREATE SCHEMA IF NOT EXISTS bench');
+  await pool.query('DROP TABLE IF EXISTS bench.raw_latency');
+  await pool.query('CREATE TABLE bench.raw_latency (i int PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+  const total = Math.round((ratePerSecond * durationMs) / 1000);
+  const latencies: number[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * ratePerSecond) / 1000) + 1);
+    for (; sent < due; sent += 1) {
+      const i = sent;
+      const t = performance.now();
+      const p = (async () => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query('INSERT INTO bench.raw_latency (i, payload) VALUES ($1, $2)', [i, JSON.stringify({ i, t })]);
+          await client.query('COMMIT');
+          latencies.push(performance.now() - t);
+        } finally {
+          client.release();
+        }
+      })().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  await pool.query('DROP TABLE bench.raw_latency');
+  latencies.sort((a, b) => a - b);
+  const r = (v: number) => Number(v.toFixed(2));
+  return { offered_per_s: ratePerSecond, commits: latencies.length, p50_ms: r(percentile(latencies, 50)), p99_ms: r(percentile(latencies, 99)), max_ms: r(latencies[latencies.length - 1] ?? Number.NaN) };
 }

@@ -128,6 +128,8 @@ export class RunAuthority {
   private pending: PendingAppend[] = [];
   private batchesInFlight = 0;
   private readonly runsInFlight = new Set<string>();
+  /** Runs as this instance last wrote them (status, latest_seq): the fast path plans from these. */
+  private readonly knownRuns = new Map<string, RunRow>();
 
   constructor(
     private readonly pool: Pool,
@@ -147,7 +149,7 @@ export class RunAuthority {
 
   async createRun(owner: string, request: { thread_id?: string; metadata?: Record<string, unknown> }): Promise<Run> {
     const id = `run_${randomUUID().replaceAll('-', '')}`;
-    return withTransaction(this.pool, async (client) => {
+    const row = await withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<RunRow>(
         `INSERT INTO runtime.runs (id, thread_id, owner, metadata) VALUES ($1, $2, $3, $4) RETURNING ${RUN_COLUMNS}`,
         [id, request.thread_id ?? null, owner, request.metadata ?? {}],
@@ -156,8 +158,11 @@ export class RunAuthority {
         `INSERT INTO runtime.sync_topic_sequences (topic, topic_class, epoch) VALUES ($1, 'run_events', $2)`,
         [runTopic(id), newTopicEpoch()],
       );
-      return toRun(rows[0]!);
+      return rows[0]!;
     });
+    this.knownRuns.set(row.id, row);
+    while (this.knownRuns.size > KNOWN_RUNS_MAX) this.knownRuns.delete(this.knownRuns.keys().next().value!);
+    return toRun(row);
   }
 
   async getRun(runId: string): Promise<Run> {
@@ -222,8 +227,7 @@ export class RunAuthority {
   private async commitBatch(batch: PendingAppend[]): Promise<void> {
     let result: BatchResult;
     try {
-      result =
-        (await appendBatchOptimistic(this.pool, batch, this.config)) ?? (await withTransaction(this.pool, (client) => appendBatchLocked(client, batch, this.config)));
+      result = (await appendBatchOptimistic(this.pool, batch, this.config, this.knownRuns)) ?? (await this.commitBatchLocked(batch));
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);
@@ -250,6 +254,11 @@ export class RunAuthority {
     if (heads.size > 0) this.notifyOtherInstances(heads);
   }
 
+  private commitBatchLocked(batch: PendingAppend[]): Promise<BatchResult> {
+    for (const item of batch) this.knownRuns.delete(item.runId);
+    return withTransaction(this.pool, (client) => appendBatchLocked(client, batch, this.config));
+  }
+
   /**
    * NOTIFY for live subscribers on other instances (K9), sent after the write has
    * committed in its own transaction with synchronous_commit off: a NOTIFY inside the
@@ -264,6 +273,7 @@ export class RunAuthority {
 
   /** First cancel appends run.cancel_requested; later cancels are idempotent replays. */
   async cancelRun(runId: string, reason?: string): Promise<{ run: Run; idempotentReplay: boolean }> {
+    this.knownRuns.delete(runId);
     const result = await withTransaction(this.pool, async (client) => {
       const run = await lockRun(client, runId);
       if (run.status === 'canceled') return { run: toRun(run), idempotentReplay: true };
@@ -575,40 +585,65 @@ function writeBatchValues(batch: PendingAppend[], plan: BatchPlan, guard: boolea
   ];
 }
 
+/** Most runs whose last written state an authority remembers for the fast path. */
+const KNOWN_RUNS_MAX = 10_000;
+
 /**
- * The fast path of a batch, without an explicit transaction: read the runs and stored
- * keys (two queries in parallel), plan, then one self-contained statement that locks
- * the runs, checks that none moved since the read (latest_seq unchanged; every writer
- * of a run moves it under the run lock) and writes everything; PostgreSQL commits it
- * on its own, durably, before answering. Returns undefined when a run moved (another
- * instance wrote it): the caller replans under locks.
+ * The fast path of a batch, without an explicit transaction. Runs this instance wrote
+ * last are planned from memory (their status and latest_seq after that write); others
+ * are read first, with the batch's stored idempotency keys (two queries in parallel).
+ * Then one self-contained statement locks the runs, checks that none moved since
+ * (latest_seq unchanged; every writer of a run moves it under the run lock) and writes
+ * everything; PostgreSQL commits it on its own, durably, before answering. A key that
+ * is already stored fails the statement on the (run_id, idempotency_key) unique
+ * constraint, so nothing is written twice. Returns undefined when a run moved
+ * (another instance or a cancel wrote it) or a key was already stored: the caller
+ * replans under locks.
  */
-async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchResult | undefined> {
+async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config: RuntimeConfig, known: Map<string, RunRow>): Promise<BatchResult | undefined> {
   const runIds = [...new Set(batch.map((b) => b.runId))].sort();
-  const [runs, stored] = await Promise.all([
-    pool.query<RunRow & { has_topic: boolean }>({
-      name: 'run-authority-read-runs',
-      text: `SELECT ${RUN_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, (t.topic IS NOT NULL) AS has_topic
-               FROM runtime.runs r LEFT JOIN runtime.sync_topic_sequences t ON t.topic = 'run:' || r.id || ':events'
-              WHERE r.id = ANY($1)`,
-      values: [runIds],
-    }),
-    pool.query<StoredEventRow>({ name: 'run-authority-stored-keys', text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] }),
-  ]);
-  // A run without a topic row (created by another implementation) takes the locked path.
-  if (runs.rows.some((r) => !r.has_topic)) return undefined;
-  const plan = planBatch(batch, runs.rows, stored.rows);
+  const runRows = runIds.filter((id) => known.has(id)).map((id) => known.get(id)!);
+  let stored: StoredEventRow[] = [];
+  if (runRows.length < runIds.length) {
+    const [runs, storedKeys] = await Promise.all([
+      pool.query<RunRow & { has_topic: boolean }>({
+        name: 'run-authority-read-runs',
+        text: `SELECT ${RUN_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, (t.topic IS NOT NULL) AS has_topic
+                 FROM runtime.runs r LEFT JOIN runtime.sync_topic_sequences t ON t.topic = 'run:' || r.id || ':events'
+                WHERE r.id = ANY($1)`,
+        values: [runIds.filter((id) => !known.has(id))],
+      }),
+      pool.query<StoredEventRow>({ name: 'run-authority-stored-keys', text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] }),
+    ]);
+    // A run without a topic row (created by another implementation) takes the locked path.
+    if (runs.rows.some((r) => !r.has_topic)) return undefined;
+    runRows.push(...runs.rows);
+    stored = storedKeys.rows;
+  }
+  const plan = planBatch(batch, runRows, stored);
   if (plan.accepted.length === 0) return finishBatch(batch, plan, []);
-  const { rows } = await pool.query<WrittenTopicRow>({
-    name: 'run-authority-write-batch-guarded',
-    text: `WITH locked AS (
-             SELECT r.id FROM runtime.runs r JOIN unnest($15::text[], $16::bigint[]) AS x(id, latest_seq)
-                 ON r.id = x.id AND r.latest_seq = x.latest_seq
-              ORDER BY r.id FOR UPDATE OF r
-           ), ${WRITE_BATCH.replace(/^WITH /, '').replace('$12::boolean', '$12::boolean AND (SELECT count(*) FROM locked) = $17')}`,
-    values: [...writeBatchValues(batch, plan, true, config), plan.runs.map((s) => s.run.id), plan.runs.map((s) => s.run.latest_seq), plan.runs.length],
-  });
+  let rows: WrittenTopicRow[];
+  try {
+    ({ rows } = await pool.query<WrittenTopicRow>({
+      name: 'run-authority-write-batch-guarded',
+      text: `WITH locked AS (
+               SELECT r.id FROM runtime.runs r JOIN unnest($15::text[], $16::bigint[]) AS x(id, latest_seq)
+                   ON r.id = x.id AND r.latest_seq = x.latest_seq
+                ORDER BY r.id FOR UPDATE OF r
+             ), ${WRITE_BATCH.replace(/^WITH /, '').replace('$12::boolean', '$12::boolean AND (SELECT count(*) FROM locked) = $17')}`,
+      values: [...writeBatchValues(batch, plan, true, config), plan.runs.map((s) => s.run.id), plan.runs.map((s) => s.run.latest_seq), plan.runs.length],
+    }));
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'run_events_idempotency_key_uniq') return undefined;
+    throw error;
+  }
   if (rows.length === 0) return undefined;
+  for (const row of rows) {
+    const state = plan.runs.find((s) => s.run.id === row.run_id)!;
+    known.delete(row.run_id);
+    known.set(row.run_id, { ...state.run, status: state.status, latest_seq: row.head_seq });
+  }
+  while (known.size > KNOWN_RUNS_MAX) known.delete(known.keys().next().value!);
   return finishBatch(batch, plan, rows);
 }
 
