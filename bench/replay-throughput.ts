@@ -12,6 +12,8 @@ import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import WebSocket from 'ws';
 import { KhalaClient } from '../harness/khala/khala-client.ts';
+import { CATCH_UP_READ_ROWS } from '../reference-server/khala/khala-hub.ts';
+import { readJournalPage } from '../reference-server/khala/topic-journal.ts';
 
 /** Fills `run:{runId}:events` with `events` journal rows in bulk (the append path is measured elsewhere). */
 export async function fillReplayTopic(pool: pg.Pool, runId: string, events: number): Promise<string> {
@@ -54,6 +56,23 @@ export async function measureRawCursor(pool: pg.Pool, topic: string): Promise<Ra
     await cursor.close();
   } finally {
     client.release();
+  }
+  return sample(rows, start);
+}
+
+/**
+ * The ceiling of the server's own read: its journal query (every update column, as
+ * text) through readJournalPage in this process, 2000 rows per read, no WebSocket.
+ */
+export async function measureJournalRead(pool: pg.Pool, topic: string): Promise<RateSample> {
+  const start = performance.now();
+  let after = 0;
+  let rows = 0;
+  for (;;) {
+    const page = await readJournalPage(pool, topic, after, CATCH_UP_READ_ROWS);
+    if (page.length === 0) break;
+    rows += page.length;
+    after = page[page.length - 1]!.seq;
   }
   return sample(rows, start);
 }

@@ -23,7 +23,7 @@ import { BENCH_DIR, BenchHttp, startBenchServer } from './bench-support.ts';
 import { measureDeliveryLatency, measureRawCommitLatency } from './delivery-latency.ts';
 import { measureGateWallTime } from './gate-wall-time.ts';
 import { summarizeProfile } from './profile-summary.ts';
-import { fillReplayTopic, measureClientReplay, measureRawCursor, measureWireReplay, type RateSample } from './replay-throughput.ts';
+import { fillReplayTopic, measureClientReplay, measureJournalRead, measureRawCursor, measureWireReplay, type RateSample } from './replay-throughput.ts';
 
 const { values } = parseArgs({
   options: {
@@ -208,13 +208,18 @@ try {
         wires.push(await measureWireReplay(wsUrl, token, topic));
         log(`replay round ${round + 1}: raw cursor ${raws.at(-1)!.per_s} rows/s, wire ${wires.at(-1)!.per_s} events/s`);
       }
+      const journalReads: RateSample[] = [];
+      for (let round = 0; round < ROUNDS; round += 1) journalReads.push(await measureJournalRead(pool, topic));
+      log(`replay ceiling: the server's journal query alone ${journalReads.map((j) => j.per_s).join(', ')} rows/s`);
       const client = await measureClientReplay(wsUrl, token, topic, REPLAY_EVENTS);
       log(`replay KhalaClient (hash-verifying): ${client.per_s} events/s`);
       const value = median(wires.map((w) => w.per_s));
       const baseline = median(raws.map((w) => w.per_s));
       const r = ratio(value, baseline);
-      details.replay = { events: REPLAY_EVENTS, raw_rounds: raws, wire_rounds: wires, khala_client: client };
+      const ceiling = median(journalReads.map((j) => j.per_s));
+      details.replay = { events: REPLAY_EVENTS, raw_rounds: raws, wire_rounds: wires, journal_read_rounds: journalReads, khala_client: client };
       figures.push({ id: 'replay', label: `replay from seq 0, ${REPLAY_EVENTS} events (frame-parsing socket)`, value, unit: 'events/s', baseline, baseline_label: 'raw pg cursor SELECT seq, payload ORDER BY seq', ratio: r, target: '≥ 0.7 × raw', holds: r !== null && r >= 0.7 && wires.every((w) => w.count === REPLAY_EVENTS) });
+      figures.push({ id: 'replay_journal_read', label: "replay ceiling: the server's journal query alone (readJournalPage, no WS)", value: ceiling, unit: 'rows/s', baseline, baseline_label: 'raw pg cursor', ratio: ratio(ceiling, baseline), target: '', holds: null });
       figures.push({ id: 'replay_client', label: 'replay, harness KhalaClient (verifies every payload_hash)', value: client.per_s, unit: 'events/s', baseline, baseline_label: 'raw pg cursor', ratio: ratio(client.per_s, baseline), target: '', holds: null });
     }
   } finally {

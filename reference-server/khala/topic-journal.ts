@@ -48,12 +48,15 @@ export interface JournalUpdate {
 /**
  * Columns come back as the server's text, untouched (rowMode array, no type parsers):
  * seq and doc_version are spliced into the JSON as they are and payload is the stored
- * JSON text. published_at comes as epoch seconds (float8): formatting a timestamp is
- * the most expensive output function of the row, and consecutive rows (one
- * transaction, one group commit) mostly share it, so it is formatted here once per
- * distinct value.
+ * JSON text. published_at comes as epoch seconds (float8), formatted here once per
+ * distinct value (timestamp output is the costliest output function of the row).
+ * Columns that mostly repeat come back NULL when they equal a hint ($4 epoch, $5
+ * doc_key, $6 event_type: the previous read's last row; doc_version: the row's seq),
+ * which saves their output and decoding on every row; the columns are NOT NULL, so
+ * NULL can only mean "equal to the hint".
  */
-const SELECT_PAGE = `SELECT seq, epoch, doc_key, doc_version, event_type, payload::text, payload_hash, date_part('epoch', published_at)
+const SELECT_PAGE = `SELECT seq, NULLIF(epoch, $4), NULLIF(doc_key, $5), NULLIF(doc_version, seq), NULLIF(event_type, $6),
+       payload::text, payload_hash, date_part('epoch', published_at)
   FROM runtime.sync_stream_events WHERE topic = $1 AND seq > $2 ORDER BY seq LIMIT $3`;
 const RAW_TEXT = { getTypeParser: () => (value: string) => value };
 
@@ -63,6 +66,15 @@ export function epochSecondsToIso(text: string): string {
   return new Date(Math.floor(micros / 1000)).toISOString();
 }
 
+interface ColumnHints {
+  epoch: string;
+  docKey: string;
+  eventType: string;
+}
+/** Last row's repeating columns per topic (bounded), the hints of the next read of that topic. */
+const hintsByTopic = new Map<string, ColumnHints>();
+const HINT_TOPICS = 4096;
+
 /**
  * Reads up to `limit` updates after `afterSeq`, in seq order (keyset pagination on
  * the primary key, so a replay never holds more than one page in memory). The JSON
@@ -70,7 +82,14 @@ export function epochSecondsToIso(text: string): string {
  * to row (epoch, doc_key, event_type, published_at) are escaped once.
  */
 export async function readJournalPage(pool: Pool, topic: string, afterSeq: number, limit: number): Promise<JournalUpdate[]> {
-  const { rows } = await pool.query<string[]>({ name: 'khala-journal-page-text', text: SELECT_PAGE, values: [topic, afterSeq, limit], rowMode: 'array', types: RAW_TEXT });
+  const hints = hintsByTopic.get(topic) ?? { epoch: '', docKey: /^run:([^:]+):events$/.test(topic) ? `runtime/run_summary:${topic.slice(4, -7)}` : '', eventType: '' };
+  const { rows } = await pool.query<(string | null)[]>({
+    name: 'khala-journal-page-hinted',
+    text: SELECT_PAGE,
+    values: [topic, afterSeq, limit, hints.epoch, hints.docKey, hints.eventType],
+    rowMode: 'array',
+    types: RAW_TEXT,
+  });
   const topicJson = JSON.stringify(topic);
   let epoch: string | undefined;
   let epochJson = '';
@@ -83,16 +102,19 @@ export async function readJournalPage(pool: Pool, topic: string, afterSeq: numbe
   const updates = new Array<JournalUpdate>(rows.length);
   for (let i = 0; i < rows.length; i += 1) {
     const row = rows[i]!;
-    if (row[1] !== epoch) {
-      epoch = row[1]!;
+    const rowEpoch = row[1] ?? hints.epoch;
+    if (rowEpoch !== epoch) {
+      epoch = rowEpoch;
       epochJson = JSON.stringify(epoch);
     }
-    if (row[2] !== docKey) {
-      docKey = row[2]!;
+    const rowDocKey = row[2] ?? hints.docKey;
+    if (rowDocKey !== docKey) {
+      docKey = rowDocKey;
       docKeyJson = JSON.stringify(docKey);
     }
-    if (row[4] !== eventType) {
-      eventType = row[4]!;
+    const rowEventType = row[4] ?? hints.eventType;
+    if (rowEventType !== eventType) {
+      eventType = rowEventType;
       eventTypeJson = JSON.stringify(eventType);
     }
     if (row[7] !== published) {
@@ -101,8 +123,13 @@ export async function readJournalPage(pool: Pool, topic: string, afterSeq: numbe
     }
     updates[i] = {
       seq: Number(row[0]),
-      json: `{"topic":${topicJson},"seq":${row[0]},"epoch":${epochJson},"doc_key":${docKeyJson},"doc_version":${row[3]},"event_type":${eventTypeJson},"payload":${row[5]},"payload_hash":"${row[6]}","published_at":"${publishedIso}"}`,
+      json: `{"topic":${topicJson},"seq":${row[0]},"epoch":${epochJson},"doc_key":${docKeyJson},"doc_version":${row[3] ?? row[0]},"event_type":${eventTypeJson},"payload":${row[5]},"payload_hash":"${row[6]}","published_at":"${publishedIso}"}`,
     };
+  }
+  if (rows.length > 0) {
+    hintsByTopic.delete(topic);
+    hintsByTopic.set(topic, { epoch: epoch!, docKey: docKey!, eventType: eventType! });
+    if (hintsByTopic.size > HINT_TOPICS) hintsByTopic.delete(hintsByTopic.keys().next().value!);
   }
   return updates;
 }
