@@ -1,11 +1,13 @@
 /**
- * Harness deadlines (issue 9 §4): runGate against a target that never answers and one that
+ * Harness deadlines (issue 9 §4): runGate against a target that stops answering and one that
  * answers every request slower than the check deadline finishes with a NO-GO whose checks
- * name the deadline, and never runs past the run deadline (plus the preflight's requests).
+ * name the deadline, and never runs past the run deadline.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReportFolder } from '../../harness/report/index.ts';
 import { runGate } from '../../harness/run-gate.ts';
@@ -14,12 +16,10 @@ import { type FaultyTarget, startFaultyTarget } from '../support/faulty-target.t
 import { startTestServer, type TestServer } from '../support/reference-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 import { type HostileTarget, startHostileTarget } from './hostile-targets.ts';
-import { DEV_INTERNAL_TOKEN, DEV_SIGNING_KEY } from './load-support.ts';
+import { DEV_INTERNAL_TOKEN, DEV_SIGNING_KEY, sleep } from './load-support.ts';
 
 const CHECK_TIMEOUT_MS = 1000;
 const RUN_TIMEOUT_MS = 5000;
-/** runGate's preflight asks /readyz, /healthz and /internal/v1/health with 5 s each before the run deadline starts. */
-const PREFLIGHT_MS = 3 * 5000;
 
 let db: TestDatabase;
 let upstream: TestServer;
@@ -46,33 +46,58 @@ async function gate(baseUrl: string) {
     outDir: join(dir, 'report'),
     checkTimeoutMs: CHECK_TIMEOUT_MS,
     runTimeoutMs: RUN_TIMEOUT_MS,
+    ...(process.env.RELIABILITY_DEBUG ? { onProgress: (l: string) => console.log(Date.now() - started, l), onCheckFinished: (c: { check_id: string; status: string }) => console.log(Date.now() - started, c.check_id, c.status) } : {}),
   });
   return { run, elapsedMs: Date.now() - started };
 }
 
 describe('runGate deadlines', () => {
-  let hungElapsedMs = 0;
-
-  it('a target that accepts connections and never answers: NO-GO naming the deadline, within the run deadline plus preflight', async () => {
-    const hung: HostileTarget = await startHostileTarget({ http: () => {}, upgrade: () => {} });
+  it('a target that answers the preflight, then never answers again: NO-GO naming the deadline, within the run deadline', async () => {
+    let answered = 0;
+    const hung: HostileTarget = await startHostileTarget({
+      http: (req, res) => {
+        // The three preflight requests get an answer; everything after hangs.
+        if (answered++ < 3 && /^\/(readyz|healthz|internal\/v1\/health)/.test(req.url ?? '')) {
+          const body = JSON.stringify({ status: 'ok', service: 'runtime', build_sha: 'dev', authority_write_mode: 'read_only' });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+        }
+      },
+      upgrade: () => {},
+    });
     closers.push(() => hung.close());
     const { run, elapsedMs } = await gate(hung.url);
-    hungElapsedMs = elapsedMs;
     expect(run.report.decision).toBe('NO-GO');
     expect(run.exitCode).toBe(1);
-    expect(elapsedMs).toBeLessThan(RUN_TIMEOUT_MS + PREFLIGHT_MS + 3000);
+    expect(elapsedMs).toBeLessThan(RUN_TIMEOUT_MS + 3000);
     const failing = run.report.checks.filter((c) => c.status === 'failed' || c.status === 'error');
-    expect(failing.some((c) => /deadline|within/.test(c.detail)), failing.map((c) => c.detail).join('\n')).toBe(true);
+    expect(failing.some((c) => /deadline exceeded|no answer within the deadline/.test(c.detail)), failing.map((c) => c.detail).join('\n')).toBe(true);
     expect(failing.some((c) => /whole-run deadline/.test(c.detail)), 'checks after the run deadline are reported, not run').toBe(true);
     expect(verifyReportFolder(run.dir).problems).toEqual([]);
   });
 
-  // KNOWN GAP (reported): runGate's preflight (harness/run-gate.ts) spends up to 3 × 5 s on a
-  // hung target before the run deadline starts, so runTimeoutMs does not bound the whole run.
-  // Flip to it() once the preflight shares the run deadline.
-  it.fails('…and the whole run, preflight included, stays within runTimeoutMs', () => {
-    expect(hungElapsedMs).toBeGreaterThan(0);
-    expect(hungElapsedMs).toBeLessThan(RUN_TIMEOUT_MS + 2000);
+  // KNOWN BUGS (reported), both in runGate's preflight against a target that never answers:
+  // 1. harness/run-gate.ts: the preflight spends up to 3 × 5 s before the run deadline starts.
+  // 2. harness/target-http.ts: the per-request deadline is AbortSignal.any([signal,
+  //    AbortSignal.timeout(ms)]); on Node 20 the garbage collector can collect the timeout
+  //    signal, which then never fires, so the request waits for undici's 300 s headers
+  //    timeout (reproduced by forcing GC; it also happens on its own in a busy vitest worker).
+  // Flip to it() once the preflight shares the run deadline and the request deadline is a
+  // strongly held timer.
+  it.fails('a target that never answers at all: the whole run, preflight included, ends within runTimeoutMs even when GC runs', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const hung: HostileTarget = await startHostileTarget({ http: () => {}, upgrade: () => {} });
+    const collector = setInterval(gc, 50);
+    const running = gate(hung.url);
+    try {
+      const outcome = await Promise.race([running.then(() => 'finished'), sleep(RUN_TIMEOUT_MS + 2000).then(() => 'still running')]);
+      expect(outcome).toBe('finished');
+    } finally {
+      clearInterval(collector);
+      // Cut the hung connections so the abandoned run ends now rather than in minutes.
+      await hung.close();
+      await Promise.race([running.catch(() => {}), sleep(20_000)]);
+    }
   });
 
   it('a target slower than every check deadline: NO-GO naming the deadline, within the run deadline', async () => {
