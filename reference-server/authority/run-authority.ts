@@ -127,6 +127,7 @@ type BatchOutcome = { ok: AppendResult } | { error: unknown };
 export class RunAuthority {
   private pending: PendingAppend[] = [];
   private batchesInFlight = 0;
+  private batchScheduled = false;
   private readonly runsInFlight = new Set<string>();
   /** Runs as this instance last wrote them (status, latest_seq): the fast path plans from these. */
   private readonly knownRuns = new Map<string, RunRow>();
@@ -187,6 +188,20 @@ export class RunAuthority {
     this.limitPublishRate(runTopic(runId));
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ runId, request, requestHash, payloadHash: sha256Hex(payloadText), payloadJson: payloadText, resolve, reject });
+      this.scheduleBatch();
+    });
+  }
+
+  /**
+   * Starts batches once the appends that arrived in this turn of the event loop are all
+   * queued (setImmediate runs after the pending I/O callbacks), so requests that land
+   * together commit together instead of the first one alone.
+   */
+  private scheduleBatch(): void {
+    if (this.batchScheduled) return;
+    this.batchScheduled = true;
+    setImmediate(() => {
+      this.batchScheduled = false;
       this.startBatch();
     });
   }
@@ -514,6 +529,10 @@ function batchArrays(batch: PendingAppend[], plan: BatchPlan) {
 }
 
 /**
+ * The batch statements are sent unnamed, so PostgreSQL plans each with its actual
+ * arrays: a cached generic plan of WRITE_BATCH degrades with the journal's size
+ * (measured: 1.4 ms per batch of 8 with custom plans at 20k events, 6 ms generic).
+ *
  * The single statement that writes a planned batch: allocates each run topic's seqs
  * (head += n, retention floor moved in the same UPDATE), then from the allocation
  * inserts the run events and the journal rows (rows already below the new retention
@@ -607,13 +626,12 @@ async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config:
   if (runRows.length < runIds.length) {
     const [runs, storedKeys] = await Promise.all([
       pool.query<RunRow & { has_topic: boolean }>({
-        name: 'run-authority-read-runs',
         text: `SELECT ${RUN_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, (t.topic IS NOT NULL) AS has_topic
                  FROM runtime.runs r LEFT JOIN runtime.sync_topic_sequences t ON t.topic = 'run:' || r.id || ':events'
                 WHERE r.id = ANY($1)`,
         values: [runIds.filter((id) => !known.has(id))],
       }),
-      pool.query<StoredEventRow>({ name: 'run-authority-stored-keys', text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] }),
+      pool.query<StoredEventRow>({ text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] }),
     ]);
     // A run without a topic row (created by another implementation) takes the locked path.
     if (runs.rows.some((r) => !r.has_topic)) return undefined;
@@ -625,7 +643,6 @@ async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config:
   let rows: WrittenTopicRow[];
   try {
     ({ rows } = await pool.query<WrittenTopicRow>({
-      name: 'run-authority-write-batch-guarded',
       text: `WITH locked AS (
                SELECT r.id FROM runtime.runs r JOIN unnest($15::text[], $16::bigint[]) AS x(id, latest_seq)
                    ON r.id = x.id AND r.latest_seq = x.latest_seq
@@ -654,7 +671,7 @@ async function appendBatchOptimistic(pool: Pool, batch: PendingAppend[], config:
 async function appendBatchLocked(client: PoolClient, batch: PendingAppend[], config: RuntimeConfig): Promise<BatchResult> {
   const runIds = [...new Set(batch.map((b) => b.runId))].sort();
   const locked = await client.query<RunRow>({ name: 'run-authority-lock-runs', text: `SELECT ${RUN_COLUMNS} FROM runtime.runs WHERE id = ANY($1) ORDER BY id FOR UPDATE`, values: [runIds] });
-  const stored = await client.query<StoredEventRow>({ name: 'run-authority-stored-keys', text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] });
+  const stored = await client.query<StoredEventRow>({ text: SELECT_STORED_KEYS, values: [batch.map((b) => b.runId), batch.map((b) => b.request.idempotency_key)] });
   const plan = planBatch(batch, locked.rows, stored.rows);
   if (plan.accepted.length === 0) return finishBatch(batch, plan, []);
   for (const state of plan.runs) {
@@ -662,7 +679,7 @@ async function appendBatchLocked(client: PoolClient, batch: PendingAppend[], con
     const topic = runTopic(state.run.id);
     await client.query(`INSERT INTO runtime.sync_topic_sequences (topic, topic_class, epoch) VALUES ($1, $2, $3) ON CONFLICT (topic) DO NOTHING`, [topic, topicClassOf(topic), newTopicEpoch()]);
   }
-  const { rows } = await client.query<WrittenTopicRow>({ name: 'run-authority-write-batch', text: WRITE_BATCH, values: writeBatchValues(batch, plan, true, config) });
+  const { rows } = await client.query<WrittenTopicRow>({ text: WRITE_BATCH, values: writeBatchValues(batch, plan, true, config) });
   return finishBatch(batch, plan, rows);
 }
 

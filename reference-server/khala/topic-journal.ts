@@ -155,8 +155,9 @@ export function rememberCommittedUpdates(pool: Pool, topic: string, updates: Jou
   const cached = topics.get(topic);
   let next: JournalUpdate[];
   if (cached && cached.length > 0 && cached[cached.length - 1]!.seq + 1 === updates[0]!.seq) {
-    cached.push(...updates);
-    next = cached.length > RECENT_PER_TOPIC ? cached.slice(cached.length - RECENT_PER_TOPIC) : cached;
+    for (const update of updates) cached.push(update);
+    // Trimmed in halves, not on every append: amortized O(1) per update.
+    next = cached.length > 2 * RECENT_PER_TOPIC ? cached.slice(cached.length - RECENT_PER_TOPIC) : cached;
   } else {
     next = updates.slice(-RECENT_PER_TOPIC);
   }
