@@ -31,6 +31,8 @@ export const KHALA_WS_PATH = '/internal/v1/khala/ws';
 export const CLOSE_SESSION_REVOKED = 4001;
 export const CLOSE_SLOW_CONSUMER = 4002;
 export const CLOSE_SHUTDOWN = 1001;
+/** A client that sends frames faster than they are answered stops being read (TCP backpressure) past this many. */
+export const MAX_PENDING_FRAMES = 64;
 
 export interface KhalaGatewayOptions {
   pool: Pool;
@@ -48,6 +50,9 @@ interface Connection {
   subscriptions: Map<string, Subscription>;
   /** Frames are handled one at a time so answers keep the order of requests. */
   queue: Promise<void>;
+  /** Frames received and not yet handled; reading pauses at MAX_PENDING_FRAMES (memory stays bounded under a flood). */
+  pending: number;
+  paused: boolean;
   heartbeat: NodeJS.Timeout;
   closed: boolean;
 }
@@ -135,6 +140,8 @@ export class KhalaGateway {
       claims,
       subscriptions: new Map(),
       queue: Promise.resolve(),
+      pending: 0,
+      paused: false,
       heartbeat: setInterval(() => this.sendHeartbeat(connection), this.options.config.khala.heartbeatMs),
       closed: false,
     };
@@ -142,11 +149,23 @@ export class KhalaGateway {
     this.socketsPerPrincipal.set(claims.sub, (this.socketsPerPrincipal.get(claims.sub) ?? 0) + 1);
     this.options.metrics.connections.set(this.connections.size);
     ws.on('message', (data, isBinary) => {
+      connection.pending += 1;
+      if (connection.pending >= MAX_PENDING_FRAMES && !connection.paused) {
+        connection.paused = true;
+        ws.pause();
+      }
       connection.queue = connection.queue
         .then(() => this.onFrame(connection, data as Buffer, isBinary))
         .catch((error: unknown) => {
           this.options.logger.error({ err: error, connection_id: connection.id }, 'khala frame handling failed');
           this.sendError(connection, { type: 'error', code: 'internal_error', message: 'internal error', details: {} });
+        })
+        .finally(() => {
+          connection.pending -= 1;
+          if (connection.paused && connection.pending <= MAX_PENDING_FRAMES / 2 && !connection.closed) {
+            connection.paused = false;
+            ws.resume();
+          }
         });
     });
     ws.on('close', () => this.release(connection));

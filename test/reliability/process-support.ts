@@ -30,7 +30,7 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `runtime-gate serve --port PORT` with env on top of a minimal dev environment; resolves once it listens. */
+/** Starts `runtime-gate serve --port PORT` with env on top of a minimal dev environment; resolves once it logs that it listens (so LOG_LEVEL must be info or lower). */
 export async function spawnServer(env: Record<string, string>, port: number, timeoutMs = 30_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', RUNTIME_ENV: 'dev', LOG_LEVEL: 'info', ...env },
