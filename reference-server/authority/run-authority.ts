@@ -561,8 +561,13 @@ const WRITE_BATCH = `WITH alloc AS (
     SELECT 'run:' || run_id || ':events', seq, epoch, 'runtime/run_summary:' || run_id, seq, event_type, payload::jsonb, payload_hash, now()
       FROM items WHERE seq >= floor ORDER BY run_id, seq
   ), pruned AS (
-    DELETE FROM runtime.sync_stream_events e USING alloc a
-     WHERE e.topic = 'run:' || a.run_id || ':events' AND e.seq < a.oldest_available_seq
+    -- Per topic through the (topic, seq) index (OFFSET 0 keeps the lateral subquery from being
+    -- flattened): as a join the planner hashed the whole journal and every batch was O(journal).
+    DELETE FROM runtime.sync_stream_events
+     WHERE ctid = ANY (ARRAY(
+       SELECT old.ctid FROM alloc a CROSS JOIN LATERAL (
+         SELECT ctid FROM runtime.sync_stream_events
+          WHERE topic = 'run:' || a.run_id || ':events' AND seq < a.oldest_available_seq OFFSET 0) old))
   ), run_rows AS (
     UPDATE runtime.runs r SET latest_seq = a.head_seq, status = u.status, updated_at = now()
       FROM unnest($8::text[], $10::text[]) AS u(run_id, status) JOIN alloc a ON a.run_id = u.run_id
