@@ -152,19 +152,29 @@ export function planLanes(options: RunGateOptions): { lane: Lane; required: bool
   });
 }
 
-async function preflight(target: TargetSpec, run: RunState, options: RunGateOptions): Promise<{ buildSha: string | null; service: string | null }> {
+/**
+ * Who the target is and whether it takes writes, before any lane runs. Bounded by the
+ * run's deadline like everything else: a target that never answers cannot hold the run
+ * here (each request gets at most 5 s and never more than the run has left).
+ */
+async function preflight(target: TargetSpec, run: RunState, options: RunGateOptions, runDeadline: number, runSignal: AbortSignal): Promise<{ buildSha: string | null; service: string | null }> {
   const noop = () => {};
-  const http = new TargetHttp(target, [], 'preflight', new AbortController().signal, noop, 5000);
-  const deadline = Date.now() + (options.waitReadySeconds ?? 0) * 1000;
+  const request = (path: string) => {
+    const remaining = runDeadline - Date.now();
+    if (remaining <= 0) return Promise.resolve(undefined);
+    return new TargetHttp(target, [], 'preflight', runSignal, noop, Math.min(5000, remaining)).request({ method: 'GET', path }).catch(() => undefined);
+  };
+  const waitUntil = Math.min(runDeadline, Date.now() + (options.waitReadySeconds ?? 0) * 1000);
+  let health: Awaited<ReturnType<typeof request>>;
   for (;;) {
-    const ready = await http.request({ method: 'GET', path: '/readyz' }).catch(() => undefined);
-    const healthz = await http.request({ method: 'GET', path: '/healthz' }).catch(() => undefined);
+    // In parallel: a slow target costs one request's time here, not three.
+    const [ready, healthz, internal] = await Promise.all([request('/readyz'), request('/healthz'), request('/internal/v1/health')]);
+    health = internal;
     const shaOk = !target.expected_build_sha || healthz?.json?.build_sha === target.expected_build_sha;
-    if ((ready?.status === 200 && shaOk) || Date.now() >= deadline) break;
+    if ((ready?.status === 200 && shaOk) || Date.now() >= waitUntil) break;
     options.onProgress?.(`waiting for ${target.base_url}/readyz${target.expected_build_sha ? ` and build_sha ${target.expected_build_sha}` : ''}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const health = await http.request({ method: 'GET', path: '/internal/v1/health' }).catch(() => undefined);
   const json = health?.status === 200 ? health.json : undefined;
   run.writeMode = json?.authority_write_mode;
   run.paymentBackend = json?.payment_backend;
@@ -193,7 +203,32 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   const run: RunState = { exchanges: [], allowWrites: false, allowPayments: options.allowPayments ?? false, latencies: {} };
   const secrets = [...targetSecrets(options.candidate), ...(options.baseline ? targetSecrets(options.baseline) : [])];
   const redact = (text: string) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
-  const identity = await preflight(options.candidate, run, options);
+  // The whole run, preflight and --wait-ready included, ends by this deadline.
+  const runDeadline = Date.now() + (options.waitReadySeconds ?? 0) * 1000 + (options.runTimeoutMs ?? 10 * 60_000);
+  const runAborter = new AbortController();
+  const runTimer = setTimeout(() => runAborter.abort(), runDeadline - Date.now());
+  runTimer.unref();
+  try {
+    return await runGateUntil(options, { startedAt, mode, runId, probeId, dir, run, redact, runDeadline, runSignal: runAborter.signal });
+  } finally {
+    clearTimeout(runTimer);
+  }
+}
+
+interface RunContext {
+  startedAt: Date;
+  mode: 'gate' | 'baseline';
+  runId: string;
+  probeId: string;
+  dir: string;
+  run: RunState;
+  redact: (text: string) => string;
+  runDeadline: number;
+  runSignal: AbortSignal;
+}
+
+async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, probeId, dir, run, redact, runDeadline, runSignal }: RunContext): Promise<RunGateResult> {
+  const identity = await preflight(options.candidate, run, options, runDeadline, runSignal);
   options.onProgress?.(`target ${options.candidate.base_url}: build_sha=${identity.buildSha ?? '?'} authority_write_mode=${run.writeMode ?? '?'}${run.allowWrites ? '' : ' (write checks skipped)'}`);
 
   const plan = planLanes(options);
@@ -228,7 +263,7 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
     run,
     probeId,
     ...(options.checkTimeoutMs ? { defaultTimeoutMs: options.checkTimeoutMs } : {}),
-    runDeadline: Date.now() + (options.runTimeoutMs ?? 10 * 60_000),
+    runDeadline,
     optionalChecks: new Set(options.optionalChecks ?? []),
     redact,
     ...(options.onCheckFinished ? { onCheckFinished: options.onCheckFinished } : {}),

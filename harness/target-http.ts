@@ -94,7 +94,14 @@ export class TargetHttp {
       headers['content-type'] ??= 'application/json';
     }
     const started = performance.now();
-    const signal = AbortSignal.any([this.signal, AbortSignal.timeout(request.timeoutMs ?? this.defaultTimeoutMs)]);
+    // A strongly held timer, not AbortSignal.timeout inside AbortSignal.any: on Node 20 the
+    // garbage collector may collect that pair and the deadline then never fires.
+    const deadline = new AbortController();
+    const signal = deadline.signal;
+    const timer = setTimeout(() => deadline.abort(), request.timeoutMs ?? this.defaultTimeoutMs);
+    const abortWithCheck = () => deadline.abort();
+    if (this.signal.aborted) deadline.abort();
+    else this.signal.addEventListener('abort', abortWithCheck, { once: true });
     const exchange: Exchange = { check_id: this.checkId, target: this.target.name, method: request.method, path: request.path, status: 0, content_type: '', body: undefined, truncated: false, duration_ms: 0 };
     try {
       const response = await fetch(`${this.target.base_url}${request.path}`, { method: request.method, headers, ...(body === undefined ? {} : { body }), redirect: 'manual', signal });
@@ -120,6 +127,9 @@ export class TargetHttp {
       this.exchanges.push(exchange);
       this.log(`${request.method} ${request.path} → ${reason}`);
       throw new TargetRequestError(`${request.method} ${request.path}: ${reason}`);
+    } finally {
+      clearTimeout(timer);
+      this.signal.removeEventListener('abort', abortWithCheck);
     }
   }
 }
