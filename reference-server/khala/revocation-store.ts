@@ -21,7 +21,13 @@ export class RevocationStore implements TokenRevocations {
   }
 
   /** Records the revocations and tells every instance (including this one) to evict matching sockets. */
-  async revoke(notice: RevocationNotice, reason: string): Promise<void> {
+  /**
+   * Records the revocation and notifies every instance at commit. `evictLocally` runs
+   * before the commit, so this instance's own sockets are evicted (and counted) by the
+   * caller rather than by its NOTIFY listener; a socket that connects meanwhile is
+   * evicted by that NOTIFY. Returns what `evictLocally` returned.
+   */
+  async revoke(notice: RevocationNotice, reason: string, evictLocally: () => number = () => 0): Promise<number> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -34,7 +40,9 @@ export class RevocationStore implements TokenRevocations {
         }
       }
       await client.query('SELECT pg_notify($1, $2)', [REVOCATION_NOTIFY_CHANNEL, JSON.stringify(notice)]);
+      const evicted = evictLocally();
       await client.query('COMMIT');
+      return evicted;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;

@@ -19,9 +19,9 @@ export function syncRoutes(deps: { config: RuntimeConfig; revocations: Revocatio
     revokeSyncSessions: async ({ body }) => {
       const request = body as SyncSessionRevokeRequest;
       const notice = { session_ids: request.session_ids ?? [], device_ids: request.device_ids ?? [] };
-      await deps.revocations.revoke(notice, request.reason);
-      // Evict here at once; other instances evict on the NOTIFY that revoke() sent.
-      const evicted = deps.gateway.evictRevoked(notice);
+      // Evicted here at once (before the commit, so they are counted here); other instances
+      // evict on the NOTIFY that revoke() sends.
+      const evicted = await deps.revocations.revoke(notice, request.reason, () => deps.gateway.evictRevoked(notice));
       return { status: 200, body: { revoked_session_ids: notice.session_ids, revoked_device_ids: notice.device_ids, evicted_connections: evicted } };
     },
   };

@@ -177,8 +177,12 @@ describe('limits', () => {
       await probe.waitFor((f) => f.type === 'subscribed');
       (probe.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stop reading: the server's buffer fills
       const big = { blob: 'y'.repeat(60_000) };
-      for (let i = 0; i < 300 && probe.closeCode === undefined; i++) {
+      // Write until the server has evicted the socket (it cannot see the close while paused),
+      // then resume at once: the close frame must arrive before the server's close timeout.
+      const evicted = async () => /khala_evictions_total\{reason="slow_consumer"\} 1/.test((await strict.api.call('GET', '/metrics', { token: null })).text);
+      for (let i = 0; i < 300; i++) {
         await strict.api.call('POST', `/internal/v1/runs/${runId}/events`, { body: { event_type: 'run.step', idempotency_key: `b${i}`, payload: big } });
+        if (i % 5 === 4 && (await evicted())) break;
       }
       (probe.ws as unknown as { _socket: { resume(): void } })._socket.resume();
       expect(await probe.waitClosed(10_000)).toBe(4002);
