@@ -75,6 +75,8 @@ export interface KhalaClientOptions {
   /** Extra upgrade headers (e.g. Origin, an identity-aware proxy's token). */
   headers?: Record<string, string>;
   gapTimeoutMs?: number;
+  /** How long an upgrade may take before the connection attempt fails (default 10 s). */
+  handshakeTimeoutMs?: number;
   /** Max updates buffered per topic before a gap is treated as a resume concern at once. */
   maxBuffered?: number;
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number; maxAttempts?: number };
@@ -188,7 +190,7 @@ export class KhalaClient extends EventEmitter {
         state.known = true;
       }
     }
-    const ws = new WebSocket(this.options.url, { headers: { authorization: `Bearer ${token}`, ...(this.options.headers ?? {}) }, perMessageDeflate: false });
+    const ws = new WebSocket(this.options.url, { headers: { authorization: `Bearer ${token}`, ...(this.options.headers ?? {}) }, perMessageDeflate: false, handshakeTimeout: this.options.handshakeTimeoutMs ?? 10_000 });
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
       let settled = false;

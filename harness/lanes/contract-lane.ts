@@ -10,6 +10,7 @@ import { type CheckDefinition, expectThat } from '../check-runner.ts';
 import { lintContracts } from '../contract/lint-contracts.ts';
 import { negativeRequests } from '../contract/negative-inputs.ts';
 import { diffOpenApiDocuments } from '../contract/openapi-diff.ts';
+import { MAX_BODY_BYTES } from '../target-http.ts';
 
 const kebab = (id: string) => id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
@@ -93,7 +94,12 @@ export async function contractLane(): Promise<CheckDefinition[]> {
         const covered = new Set<string>();
         let validated = 0;
         for (const exchange of run.exchanges) {
-          if (exchange.error || exchange.truncated) continue;
+          // No answer at all is the failure of the check that asked; a body over the cap is an answer no schema allows.
+          if (exchange.error) continue;
+          if (exchange.truncated) {
+            problems.push(`${exchange.method} ${exchange.path} (in ${exchange.check_id}): answered ${exchange.status} with a body over the harness's ${MAX_BODY_BYTES} byte cap`);
+            continue;
+          }
           const operation = contract.matchOperation(exchange.method, exchange.path);
           if (!operation) {
             if (exchange.status !== 404) problems.push(`${exchange.method} ${exchange.path} (in ${exchange.check_id}): no such operation in the contract, answered ${exchange.status}`);
@@ -107,6 +113,7 @@ export async function contractLane(): Promise<CheckDefinition[]> {
         }
         run.operationCoverage = { covered: [...covered].sort(), total: contract.operations.size };
         expectThat(problems.length === 0, `${problems.length} answer(s) break the contract: ${problems.slice(0, 10).join('; ')}`);
+        expectThat(validated > 0, `none of the ${run.exchanges.length} requests of this run got an answer that could be validated`);
         const missing = [...contract.operations.keys()].filter((id) => !covered.has(id)).sort();
         return `${validated} answers valid; operation coverage ${covered.size}/${contract.operations.size}${missing.length ? ` (not exercised: ${missing.join(', ')})` : ''}`;
       },

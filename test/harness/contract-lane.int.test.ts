@@ -24,6 +24,7 @@ const cases: [string, Lane[], Fault[], RegExp][] = [
   ['an undocumented status (credit health 418)', ['credit', 'contract'], [{ method: 'GET', path: CREDIT_HEALTH, status: 418 }], /credit\/health 418: status not documented/],
   ['a non-JSON body under application/json (/healthz)', ['health', 'contract'], [{ method: 'GET', path: /^\/healthz$/, text: 'OK' }], /GET \/healthz 200: \$ must be object/],
   ['a wrong content-type (/internal/v1/health as text/plain)', ['health', 'contract'], [{ method: 'GET', path: /^\/internal\/v1\/health$/, after: 1, text: 'ok', contentType: 'text/plain' }], /content-type text\/plain, expected application\/json/],
+  ['a body over the harness cap (/readyz answering 9 MB)', ['health', 'contract'], [{ method: 'GET', path: /^\/readyz$/, text: 'x'.repeat(9 * 1024 * 1024) }], /GET \/readyz \(in health\.\S+\): answered 200 with a body over the harness's \d+ byte cap/],
   ['an extra field where additionalProperties is false (intent)', ['credit', 'contract'], [{ method: 'POST', path: /^\/internal\/v1\/credit\/intent$/, json: (b) => (b.intent ? { ...b, debug: true } : b) }], /POST \/internal\/v1\/credit\/intent 200/],
 ];
 

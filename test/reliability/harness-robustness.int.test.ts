@@ -144,7 +144,7 @@ describe('the harness Khala client against hostile WebSocket servers', () => {
     for (const client of clients) await client.close();
   });
   const clientFor = async (target: HostileTarget) => {
-    const client = new KhalaClient({ url: `${target.url.replace('http', 'ws')}/internal/v1/khala/ws`, token: await signSyncToken('hostile'), topics: ['run:r:events'], reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+    const client = new KhalaClient({ url: `${target.url.replace('http', 'ws')}/internal/v1/khala/ws`, token: await signSyncToken('hostile'), topics: ['run:r:events'], reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, handshakeTimeoutMs: 3000 });
     clients.push(client);
     return client;
   };
@@ -190,11 +190,9 @@ describe('the harness Khala client against hostile WebSocket servers', () => {
     await client.close();
   });
 
-  // KNOWN GAP (reported): KhalaClient opens its socket without a handshake deadline, so start()
-  // against an upgrade that never answers waits forever (runGate is still bounded by each
-  // check's deadline, but the socket lingers). Flip to it() once harness/khala/khala-client.ts
-  // passes handshakeTimeout.
-  it.fails('start() against an upgrade that never answers rejects within a handshake deadline', async () => {
+  // Regression: KhalaClient used to open its socket without a handshake deadline, so start()
+  // against an upgrade that never answered waited forever.
+  it('start() against an upgrade that never answers rejects within a handshake deadline', async () => {
     const target = await startHostileTarget({ http: () => {}, upgrade: () => {} });
     targets.push(target);
     const client = await clientFor(target);

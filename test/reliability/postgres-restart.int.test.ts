@@ -114,12 +114,12 @@ describe('PostgreSQL restarted under load', () => {
   });
 });
 
-describe('known bugs a PostgreSQL restart exposes (reported; flip each to it() once fixed)', () => {
+describe('bugs a PostgreSQL restart exposed (regressions)', () => {
   // reference-server/db/pool.ts: pg emits 'error' on a client whose connection ends. The pool
   // listens only while a client is idle, so a client checked out when PostgreSQL restarts
   // throws an uncaught exception: `runtime-gate serve` exits 1 ("Connection terminated
   // unexpectedly") — seen in this file's first version, which ran serve through a restart.
-  it.fails('a client checked out of createPool has an error listener', async () => {
+  it('a client checked out of createPool has an error listener', async () => {
     const pool = createPool(db.url, { max: 1 });
     const client = await pool.connect();
     try {
@@ -133,7 +133,7 @@ describe('known bugs a PostgreSQL restart exposes (reported; flip each to it() o
   // reference-server/db/transaction.ts: a query cut by the restart fails with pg's
   // "Connection terminated unexpectedly" (no SQLSTATE), which isDatabaseUnavailable does not
   // recognise, so the write answers 500 internal_error instead of 503 dependency_unavailable.
-  it.fails('isDatabaseUnavailable recognises a connection cut mid-query', () => {
+  it('isDatabaseUnavailable recognises a connection cut mid-query', () => {
     expect(isDatabaseUnavailable(new Error('Connection terminated unexpectedly'))).toBe(true);
   });
 });
