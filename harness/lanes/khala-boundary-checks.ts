@@ -144,7 +144,7 @@ const bothReasonsOrdered: CheckDefinition = {
   lane: 'khala',
   needsWrites: true,
   timeoutMs: 60_000,
-  description: 'K6: a cursor breaching floor and budget gets both reasons, floor first, with complete, self-consistent details',
+  description: 'K6: a cursor breaching floor and budget gets both reasons, floor first, with complete, self-consistent details; a healthy topic in the same subscribe is not disturbed',
   async run(ctx) {
     const subject = await boundaryTopic(ctx);
     return withSockets(ctx, async (scope) => {
@@ -157,7 +157,16 @@ const bothReasonsOrdered: CheckDefinition = {
       for (const [field, value] of Object.entries(want)) expectThat((details as unknown as Record<string, unknown>)[field] === value, `details.${field} is ${JSON.stringify((details as unknown as Record<string, unknown>)[field])}, expected ${JSON.stringify(value)}`);
       expectThat(typeof details.qos_tier === 'string', 'details.qos_tier is missing');
       expectThat(JSON.stringify(reasonsFromDetails(details)) === JSON.stringify(details.reason_codes), `reason_codes ${JSON.stringify(details.reason_codes)} cannot be recomputed from details (${JSON.stringify(reasonsFromDetails(details))})`);
-      return `k=${k}: ["retention_floor_breach","replay_budget_exceeded"] with complete details (F=${window.F} H=${window.H} B=${window.B}, qos_tier ${details.qos_tier})`;
+      // Per-topic independence: the stale topic does not disturb another topic of the same subscribe.
+      const other = await createRun(ctx);
+      await appendEvents(ctx, other.runId, 2, 'k6-independent');
+      const both = await scope.probe(subject.token);
+      both.send({ type: 'subscribe', request_id: 'both', topics: [subject.topic, other.topic], resume_after: { [subject.topic]: { seq: k }, [other.topic]: { seq: 0 } } });
+      const stale = await resumeOutcome(both, subject.topic);
+      expectThat(stale.type === 'error' && stale.code === 'stale_cursor', `stale topic next to a healthy one: expected stale_cursor, got ${JSON.stringify(stale).slice(0, 200)}`);
+      await waitForSeq(both, other.topic, 2);
+      expectExactSequence(`the healthy topic subscribed with the stale one`, both.seqs(other.topic), 1, 2);
+      return `k=${k}: ["retention_floor_breach","replay_budget_exceeded"] with complete details (F=${window.F} H=${window.H} B=${window.B}, qos_tier ${details.qos_tier}); a healthy topic in the same subscribe replayed 1…2`;
     });
   },
 };

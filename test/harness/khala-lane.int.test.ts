@@ -41,6 +41,7 @@ const FLOOR = 'retention_floor_breach';
 const BUDGET = 'replay_budget_exceeded';
 const liveSeen = new WeakSet<WsConnection>();
 const replayed = new WeakSet<WsConnection>();
+const staleSeen = new Set<string>();
 
 /** [check id, HTTP faults, WebSocket faults, expected failure reason] — one target that breaks each rule. */
 const FAILING_TARGETS: [string, Fault[], WsFault[], RegExp][] = [
@@ -93,6 +94,20 @@ const FAILING_TARGETS: [string, Fault[], WsFault[], RegExp][] = [
     [],
     [{ serverFrame: (f) => (f.type === 'error' && f.code === 'stale_cursor' ? [{ type: 'update_batch', updates: [{ topic: f.topic, seq: f.details.requested_seq + 1, epoch: f.details.epoch, doc_key: 'x', event_type: 'run.step', payload: {}, payload_hash: '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a' }], replay_complete: false, head_watermarks: { [f.topic]: f.details.head_seq } }, f] : [f]) }],
     /partial replay|expected stale_cursor/,
+  ],
+  // One stale topic disturbs another: the healthy topic of the same subscribe loses its replay.
+  [
+    'khala.k6.both-reasons-ordered',
+    [],
+    [
+      {
+        serverFrame: (f) => {
+          if (f.type === 'error' && f.code === 'stale_cursor') staleSeen.add(f.topic);
+          return f.type === 'update_batch' && f.updates.length && staleSeen.size ? [{ ...f, updates: f.updates.filter((u: Frame) => u.seq !== 1) }] : [f];
+        },
+      },
+    ],
+    /the healthy topic subscribed with the stale one: expected seq 1 after 0, got 2/,
   ],
   ['khala.threat.handshake-deny-codes', [], [{ acceptDenied: (reason) => reason === 'token_revoked' }], /case \d+ \(token_revoked\): upgrade answered 101, expected 401 token_revoked/],
   ['khala.threat.scope-and-ownership', [], [{ serverFrame: (f) => (f.type === 'error' && f.code === 'forbidden_topic' && f.details.reason_code === 'not_owner' ? [] : [f]) }], /no error frame for run:\S+ \(expected forbidden_topic not_owner\)/],
