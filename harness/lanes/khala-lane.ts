@@ -459,6 +459,8 @@ const heartbeat: CheckDefinition = {
   id: 'khala.liveness.heartbeat',
   lane: 'khala',
   needsWrites: true,
+  // Last: on a live target it waits up to 1.5 heartbeat intervals, the other checks should not wait for it.
+  phase: 'last',
   timeoutMs: 45_000,
   description: 'heartbeat frames arrive every heartbeat_ms with watermarks equal to the subscribed topics’ heads',
   async run(ctx) {
@@ -471,16 +473,13 @@ const heartbeat: CheckDefinition = {
       const subscribed = await probe.waitFor((f) => f.type === 'subscribed');
       const interval = subscribed.type === 'subscribed' ? subscribed.heartbeat_ms : 0;
       expectThat(interval > 0 && interval <= 20_000, `subscribed.heartbeat_ms ${interval}: outside what a bounded check can observe (≤ 20 s)`);
+      // One beat proves interval and watermark; on a live target (15 s default) that is one interval, not two.
       const started = performance.now();
-      const beats: number[] = [];
-      for (let i = 0; i < 2; i++) {
-        const from = probe.frames.length;
-        const beat = await probe.waitFor((f) => f.type === 'heartbeat', interval * 2 + 1000, from).catch(() => undefined);
-        expectThat(beat && beat.type === 'heartbeat', `no heartbeat within ${interval * 2 + 1000} ms (heartbeat_ms ${interval})`);
-        expectThat(beat.watermarks[topic] === 2, `heartbeat watermark for ${topic} is ${beat.watermarks[topic]}, head is 2`);
-        beats.push(performance.now() - started);
-      }
-      return `heartbeat_ms ${interval}: heartbeats at ${beats.map((b) => Math.round(b)).join(', ')} ms with watermark 2`;
+      const beat = await probe.waitFor((f) => f.type === 'heartbeat', Math.round(interval * 1.5) + 1000).catch(() => undefined);
+      expectThat(beat && beat.type === 'heartbeat', `no heartbeat within ${Math.round(interval * 1.5) + 1000} ms (heartbeat_ms ${interval})`);
+      expectThat(beat.watermarks[topic] === 2, `heartbeat watermark for ${topic} is ${beat.watermarks[topic]}, head is 2`);
+      const beats = [performance.now() - started];
+      return `heartbeat_ms ${interval}: a heartbeat after ${beats.map((b) => Math.round(b)).join(', ')} ms with watermark 2`;
     });
   },
 };

@@ -26,7 +26,10 @@ const baselineSecrets = { token: `itok-baseline-${tag}-${randomBytes(16).toStrin
 const SECRETS = [dbPassword, candidateSecrets.token, candidateSecrets.key, baselineSecrets.token, baselineSecrets.key];
 
 let db: TestDatabase;
+/** The baseline gets a database of its own: parity's seeded writes must not collide. */
+let baselineDb: TestDatabase;
 let roleUrl: string;
+let baselineRoleUrl: string;
 const servers: ServerProcess[] = [];
 const dirs: string[] = [];
 
@@ -42,27 +45,36 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 
 beforeAll(async () => {
   db = await createTestDatabase('secrets');
+  baselineDb = await createTestDatabase('secrets_baseline');
   await admin(async (client) => {
     await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${dbPassword}'`);
     await client.query(`ALTER DATABASE "${db.name}" OWNER TO ${role}`);
+    await client.query(`ALTER DATABASE "${baselineDb.name}" OWNER TO ${role}`);
   });
-  const url = new URL(db.url);
-  url.username = role;
-  url.password = dbPassword;
-  roleUrl = url.toString();
-  const pool = createPool(roleUrl, { max: 2 });
-  try {
-    await migrate(pool, { buildSha: 'dev' });
-  } finally {
-    await pool.end();
+  const asRole = (database: TestDatabase) => {
+    const url = new URL(database.url);
+    url.username = role;
+    url.password = dbPassword;
+    return url.toString();
+  };
+  roleUrl = asRole(db);
+  baselineRoleUrl = asRole(baselineDb);
+  for (const url of [roleUrl, baselineRoleUrl]) {
+    const pool = createPool(url, { max: 2 });
+    try {
+      await migrate(pool, { buildSha: 'dev' });
+    } finally {
+      await pool.end();
+    }
   }
-  const env = (secrets: { token: string; key: string }) => ({ DATABASE_URL: roleUrl, LOG_LEVEL: 'debug', RUNTIME_INTERNAL_TOKEN: secrets.token, RUNTIME_SYNC_TOKEN_SIGNING_KEY: secrets.key, RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100000' });
-  servers.push(await spawnServer(env(candidateSecrets), await findFreePort()), await spawnServer(env(baselineSecrets), await findFreePort()));
-});
+  const env = (secrets: { token: string; key: string }, databaseUrl: string) => ({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'debug', RUNTIME_INTERNAL_TOKEN: secrets.token, RUNTIME_SYNC_TOKEN_SIGNING_KEY: secrets.key, RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100000' });
+  servers.push(await spawnServer(env(candidateSecrets, roleUrl), await findFreePort()), await spawnServer(env(baselineSecrets, baselineRoleUrl), await findFreePort()));
+}, 60_000);
 afterAll(async () => {
   for (const server of servers) await server.stop().catch(() => {});
   killAllChildren();
   await db?.drop();
+  await baselineDb?.drop();
   await admin((client) => client.query(`DROP ROLE IF EXISTS ${role}`)).catch(() => {});
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -89,7 +101,7 @@ describe('secrets in a full gate run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runtime-gate-secrets-'));
     dirs.push(dir);
     const out = join(dir, 'report');
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'runtime-gate.mjs'), 'validate', '--out', out, '--check-timeout-ms', '10000', '--run-timeout-ms', '30000'], {
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'runtime-gate.mjs'), 'validate', '--out', out, '--check-timeout-ms', '10000', '--run-timeout-ms', '60000'], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: process.env.HOME ?? '/root',
@@ -100,7 +112,7 @@ describe('secrets in a full gate run', () => {
         RUNTIME_GATE_BASELINE_URL: baseline.url,
         RUNTIME_GATE_BASELINE_INTERNAL_TOKEN: baselineSecrets.token,
         RUNTIME_GATE_BASELINE_SYNC_SIGNING_KEY: baselineSecrets.key,
-        RUNTIME_GATE_BASELINE_DB_URL: roleUrl,
+        RUNTIME_GATE_BASELINE_DB_URL: baselineRoleUrl,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -129,5 +141,5 @@ describe('secrets in a full gate run', () => {
     expect(report.checks.find((c) => c.check_id === 'health.internal.schema')?.status).toBe('passed');
     expect(report.checks.some((c) => c.lane === 'drift' && c.status !== 'skipped')).toBe(true);
     expect(candidate.lines.length).toBeGreaterThan(50);
-  });
+  }, 120_000);
 });
