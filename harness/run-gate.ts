@@ -303,7 +303,7 @@ async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, p
   for (const check of checks) if (!logs.has(check.check_id)) check.log_path = '';
   for (const check of checks) if (logs.has(check.check_id)) check.log_path = logPathFor(check.check_id);
   const parityReport = artifacts.get('parity-report.json');
-  const written = await writeReportFolder(dir, report, { logs, ...(parityReport ? { parityReport } : {}), ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
+  const written = await writeReportFolder(dir, report, { logs, samples: run.latencies, ...(parityReport ? { parityReport } : {}), ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
   return {
     report,
     dir: written.dir,

@@ -44,10 +44,13 @@ async function replayableSize(ctx: CheckContext, wanted: number): Promise<number
 
 /** Replays `topic` from 0 on a raw probe until `head`, returns what arrived (recorded for K3). */
 async function replayFromZero(scope: SocketScope, ctx: CheckContext, token: string, topic: string, head: number, url?: string): Promise<Observation[]> {
+  const started = performance.now();
   const probe = await scope.resume(token, topic, 0, undefined, url);
   const outcome = await resumeOutcome(probe, topic);
   expectThat(outcome.type === 'update_batch', `resume ${topic} from 0 (head ${head}) was refused: ${JSON.stringify(outcome).slice(0, 300)}`);
   if (head > 0) await waitForSeq(probe, topic, head);
+  // report.html's replay series: time from the subscribe to the head, per replay from 0.
+  (ctx.run.latencies['khala: WS replay from seq 0 to head'] ??= []).push(performance.now() - started);
   const seen = probeUpdates(probe, topic);
   observations(ctx).recordAll(`ws replay ${url ?? ''} ${topic}`.replace(/ +/g, ' '), seen);
   return seen;
@@ -450,7 +453,7 @@ const k9MultiNodeLedger = (inputs: LaneInputs): CheckDefinition => ({
     });
     const ledger = observations(ctx);
     expectThat(ledger.conflictCount === 0, `nodes disagree: ${ledger.conflicts.slice(0, 3).join('; ')}`);
-    ctx.run.latencies['khala.k9.cross-node-delivery'] = latencies;
+    ctx.run.latencies['khala: K9 write → live delivery on every node'] = latencies;
     return `${nodes.length} nodes: ${perNode * nodes.length} alternating writes reached every node's subscriber (max ${Math.round(Math.max(...latencies))} ms); replays from 0 identical`;
   },
 });

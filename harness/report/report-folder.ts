@@ -12,6 +12,7 @@ import { MANIFEST_FILE, renderManifest, SIGNATURE_FILE, type SignKey, signManife
 import { renderReportHtml } from './report-html.ts';
 import { assertValidReport, logPathFor } from './report-validation.ts';
 import { renderResultsTsv } from './results-tsv.ts';
+import type { TimingSamples } from './samples-section.ts';
 import { renderSummaryMarkdown } from './summary-markdown.ts';
 
 export interface WriteReportOptions {
@@ -24,6 +25,8 @@ export interface WriteReportOptions {
   parityReport?: unknown;
   /** Ed25519 private key (KeyObject or PEM): also writes MANIFEST.sha256.sig. */
   signKey?: SignKey;
+  /** Timing samples the lanes took (ms per series), drawn in report.html. */
+  samples?: TimingSamples;
 }
 
 export interface ReportFolderResult {
@@ -49,7 +52,7 @@ export function writeReportFolder(dir: string, report: Report, options: WriteRep
     ['SUMMARY.md', renderSummaryMarkdown(valid, { hasParityReport: hasParity })],
     ['report.json', `${JSON.stringify(valid, null, 2)}\n`],
     ['junit.xml', renderJunitXml(valid)],
-    ['report.html', renderReportHtml(valid, hasParity ? { parityReport: options.parityReport } : {})],
+    ['report.html', renderReportHtml(valid, { ...(hasParity ? { parityReport: options.parityReport } : {}), ...(options.samples ? { samples: options.samples } : {}) })],
   ]);
   if (hasParity) {
     const json = JSON.stringify(options.parityReport, null, 2);

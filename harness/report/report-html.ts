@@ -8,6 +8,7 @@ import { listFailingChecks } from './gate-decision.ts';
 import { summarizeLanes } from './lane-summary.ts';
 import { formatMs, renderLatencyChartSvg, STATUS_COLORS } from './latency-chart-svg.ts';
 import { escapeXmlAttribute as attr, escapeXmlText as text } from './markup-escape.ts';
+import { renderSamplesSection, type TimingSamples } from './samples-section.ts';
 import { decisionReason } from './summary-markdown.ts';
 
 export interface ReportHtmlOptions {
@@ -15,6 +16,8 @@ export interface ReportHtmlOptions {
   parityReport?: unknown;
   /** Parity diff rows drawn before the rest is only counted. Default 500. */
   maxParityDiffs?: number;
+  /** Timing samples the lanes took (ms per series), drawn as the latency and replay table. */
+  samples?: TimingSamples;
 }
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -175,6 +178,7 @@ export function renderReportHtml(report: Report, options: ReportHtmlOptions = {}
     failingSection(report),
     lanesSection(report),
     `<section id="latency"><h2>Latency per lane</h2>${renderLatencyChartSvg(report.checks)}</section>`,
+    ...(options.samples !== undefined ? [renderSamplesSection(options.samples)] : []),
     ...(options.parityReport !== undefined ? [paritySection(options.parityReport, options.maxParityDiffs ?? 500)] : []),
     targetsSection(report),
     digestsSection(report),

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeReportFolder } from '../../harness/report/report-folder.ts';
 import { renderLatencyChartSvg } from '../../harness/report/latency-chart-svg.ts';
+import { writeReportFolder } from '../../harness/report/report-folder.ts';
 import { renderReportHtml } from '../../harness/report/report-html.ts';
 import { buildFixture, buildGoFixture, buildReport, makeTempDir, removeTempDirs } from './fixture-report.ts';
 
@@ -50,6 +50,21 @@ describe('report.html (SPEC §5), as markup', () => {
     expect(html).toContain('<h2>Parity diffs (2)</h2>');
     expect(html).toContain('$.settle.fee_sats');
     expect(renderReportHtml(report)).not.toContain('id="parity"');
+  });
+
+  it('shows the latency and replay samples the lanes took: n, p50, p99 and max per series', () => {
+    const { report } = buildFixture();
+    const replays = Array.from({ length: 100 }, (_, i) => i + 1);
+    const html = renderReportHtml(report, { samples: { 'khala: WS replay from seq 0 to head': replays, 'GET /healthz': [3, 4], empty: [] } });
+    const section = html.split('<section id="samples">')[1]!.split('</section>')[0]!;
+    expect(section).toContain('<h2>Latency and replay samples</h2>');
+    // Sorted by label; an empty series is left out.
+    expect(section.indexOf('GET /healthz')).toBeLessThan(section.indexOf('khala: WS replay from seq 0 to head'));
+    expect(section).not.toContain('<td>empty</td>');
+    const replayRow = section.split('khala: WS replay from seq 0 to head</td>')[1]!.split('</tr>')[0]!;
+    expect(replayRow).toMatch(/^<td>100<\/td><td>50 ms<\/td><td>99 ms<\/td><td>100 ms<\/td>/);
+    expect(renderReportHtml(report)).not.toContain('id="samples"');
+    expect(renderReportHtml(report, { samples: {} })).toContain('No timing samples were taken in this run.');
   });
 
   it('draws the slowest checks of a lane and counts the rest, with an axis that covers the slowest', () => {
