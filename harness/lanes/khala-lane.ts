@@ -50,7 +50,9 @@ async function replayFromZero(scope: SocketScope, ctx: CheckContext, token: stri
   expectThat(outcome.type === 'update_batch', `resume ${topic} from 0 (head ${head}) was refused: ${JSON.stringify(outcome).slice(0, 300)}`);
   if (head > 0) await waitForSeq(probe, topic, head);
   // report.html's replay series: time from the subscribe to the head, per replay from 0.
-  (ctx.run.latencies['khala: WS replay from seq 0 to head'] ??= []).push(performance.now() - started);
+  const replays = ctx.run.latencies['khala: WS replay from seq 0 to head'] ?? [];
+  replays.push(performance.now() - started);
+  ctx.run.latencies['khala: WS replay from seq 0 to head'] = replays;
   const seen = probeUpdates(probe, topic);
   observations(ctx).recordAll(`ws replay ${url ?? ''} ${topic}`.replace(/ +/g, ' '), seen);
   return seen;
