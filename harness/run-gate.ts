@@ -43,7 +43,7 @@ export interface LaneInputs {
 }
 
 /** Lanes this harness version implements, each a list of checks. */
-const LANE_CHECKS: Partial<Record<Lane, (inputs: LaneInputs) => CheckDefinition[] | Promise<CheckDefinition[]>>> = {
+const LANE_CHECKS: Record<Lane, (inputs: LaneInputs) => CheckDefinition[] | Promise<CheckDefinition[]>> = {
   health: healthLane,
   contract: contractLane,
   khala: khalaLane,
@@ -54,11 +54,7 @@ const LANE_CHECKS: Partial<Record<Lane, (inputs: LaneInputs) => CheckDefinition[
   roles: () => rolesLane(),
   env: (inputs) => envLane(inputs),
 };
-/**
- * SPEC §5: required by default (they need only a URL and credentials). A default lane
- * that this version does not implement yet (khala) is reported as skipped
- * `not_implemented` and optional, so the report shows the gap without blocking.
- */
+/** SPEC §5: required by default (they need only a URL and credentials). */
 const DEFAULT_REQUIRED: Lane[] = ['health', 'contract', 'khala', 'credit', 'observability'];
 
 export interface RunGateOptions {
@@ -106,12 +102,7 @@ export interface RunGateResult {
 export async function listChecks(): Promise<string[]> {
   const lines: string[] = [];
   for (const lane of ALL_LANES) {
-    const factory = LANE_CHECKS[lane];
-    if (!factory) {
-      lines.push(`${lane}.lane.inputs\toptional\tnot implemented in this version`);
-      continue;
-    }
-    for (const check of await factory({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) lines.push(`${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
+    for (const check of await LANE_CHECKS[lane]({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) lines.push(`${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
   }
   return lines;
 }
@@ -139,10 +130,7 @@ export function planLanes(options: RunGateOptions): { lane: Lane; required: bool
   }
   const selected = options.lanes ?? ALL_LANES;
   return selected.map((lane) => {
-    // A lane this version does not implement is listed (skipped, not_implemented) but only
-    // required when the caller asked for it by name (--lanes or required_lanes).
-    const requested = options.lanes?.includes(lane) || options.requiredLanes?.includes(lane);
-    const isRequired = LANE_CHECKS[lane] ? (options.lanes ? true : required.has(lane)) : Boolean(requested);
+    const isRequired = options.lanes ? true : required.has(lane);
     const plan: { lane: Lane; required: boolean; missingInput?: string } = { lane, required: isRequired };
     if (lane === 'parity' && !options.baseline) plan.missingInput = 'baseline';
     if ((lane === 'drift' || lane === 'roles') && !options.candidate.db_url) plan.missingInput = 'db_url';
@@ -242,18 +230,17 @@ async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, p
   const definitions: CheckDefinition[] = [];
   const placeholders: Check[] = [];
   for (const { lane, required, missingInput } of plan) {
-    const factory = LANE_CHECKS[lane];
-    if (missingInput || !factory) {
+    if (missingInput) {
       // A required lane that cannot run is reported, never silently passed (SPEC §5).
       const id = `${lane}.lane.inputs`;
       placeholders.push({
         check_id: id, lane, required: required ? 'required' : 'optional', status: 'skipped', duration_ms: 0,
         description: `the ${lane} lane`, log_path: '', target: options.candidate.name,
-        detail: factory ? `missing_input:${missingInput}` : `not_implemented: this harness version has no ${lane} lane yet${missingInput ? ` (and missing_input:${missingInput})` : ''}`,
+        detail: `missing_input:${missingInput}`,
       });
       continue;
     }
-    for (const definition of await factory(inputs)) definitions.push(required ? definition : { ...definition, optional: true });
+    for (const definition of await LANE_CHECKS[lane](inputs)) definitions.push(required ? definition : { ...definition, optional: true });
   }
   const shard = options.shard ?? { index: 1, count: 1 };
   const selectedChecks = options.checks ? definitions.filter((d) => options.checks!.some((pattern) => (pattern.endsWith('*') ? d.id.startsWith(pattern.slice(0, -1)) : d.id === pattern))) : definitions;
