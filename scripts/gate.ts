@@ -19,7 +19,7 @@ import { KHALA_TEST_PROFILE_ENV } from '../harness/khala/test-profile.ts';
 import { applyDbRoles } from '../harness/roles/index.ts';
 import { runGate } from '../harness/run-gate.ts';
 import type { TargetSpec } from '../harness/target.ts';
-import { runtimeEnvSchema } from '../reference-server/config/runtime-env.ts';
+import { devDefault } from '../reference-server/config/runtime-env.ts';
 import { startEmbeddedDatabase } from '../reference-server/db/embedded-database.ts';
 import { type RunningServe, serve } from '../reference-server/main.ts';
 
@@ -32,7 +32,6 @@ const gateDir = join(stateDir, 'gate');
 mkdirSync(gateDir, { recursive: true });
 chmodSync(stateDir, 0o755);
 chmodSync(gateDir, 0o755);
-const devDefault = (name: string) => String(runtimeEnvSchema.properties[name]!['x-dev-default']);
 
 function writeEnvFile(name: string, values: Record<string, string>): string {
   const path = join(gateDir, name);

@@ -62,6 +62,13 @@ export function variableSpecs(): Record<string, VariableSpec> {
   return runtimeEnvSchema.properties;
 }
 
+/** The value a dev-profile server uses when `name` is unset (its `x-dev-default`), e.g. the dev internal token. */
+export function devDefault(name: string): string {
+  const value = runtimeEnvSchema.properties[name]?.['x-dev-default'];
+  if (value === undefined) throw new Error(`${name} has no x-dev-default in contracts/runtime-env.schema.json`);
+  return String(value);
+}
+
 /** Reads the environment the way `serve` does; pure, so tests and `env check` reuse it. */
 export function loadRuntimeEnv(source: Record<string, string | undefined>): LoadedRuntimeEnv {
   const specs = runtimeEnvSchema.properties;

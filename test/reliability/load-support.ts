@@ -7,23 +7,20 @@
  *
  * No vitest imports here: scripts/soak.ts uses it too.
  */
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type pg from 'pg';
 import { KhalaClient } from '../../harness/khala/khala-client.ts';
+import { baseClaims, signClaims } from '../../harness/lanes/khala-support.ts';
+import { devDefault } from '../../reference-server/config/runtime-env.ts';
 
-export const DEV_INTERNAL_TOKEN = 'runtime-gate-dev-internal-token-not-for-prod';
-export const DEV_SIGNING_KEY = 'runtime-gate-dev-sync-signing-key-not-for-prod';
-export const ALL_SCOPES = ['runtime.run_events', 'runtime.worker_lifecycle', 'runtime.codex_worker_events', 'runtime.read'];
+export const DEV_INTERNAL_TOKEN = devDefault('RUNTIME_INTERNAL_TOKEN');
+export const DEV_SIGNING_KEY = devDefault('RUNTIME_SYNC_TOKEN_SIGNING_KEY');
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A sync token signed with the server's key (valid across server restarts). */
-export async function signSyncToken(sub: string, key = DEV_SIGNING_KEY, extra: Record<string, unknown> = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iss: 'https://openagents.com', aud: 'openagents-sync', sub, exp: now + 3600, nbf: now, iat: now, jti: randomUUID(), scopes: ALL_SCOPES, ...extra })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .sign(new TextEncoder().encode(key));
+export function signSyncToken(sub: string, key = DEV_SIGNING_KEY, extra: Record<string, unknown> = {}): Promise<string> {
+  const target = { name: 'load', base_url: 'http://load.invalid', sync_signing_key: key };
+  return signClaims(target, { ...baseClaims(target, sub), exp: Math.floor(Date.now() / 1000) + 3600, ...extra });
 }
 
 export async function createRun(baseUrl: string, owner: string, token = DEV_INTERNAL_TOKEN): Promise<{ runId: string; topic: string }> {

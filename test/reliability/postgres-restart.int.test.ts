@@ -13,7 +13,7 @@ import { createPool } from '../../reference-server/db/pool.ts';
 import { isDatabaseUnavailable } from '../../reference-server/db/transaction.ts';
 import { startTestServer, type TestServer } from '../support/reference-server.ts';
 import type { TestDatabase } from '../support/test-database.ts';
-import { createRun, fatalAnomalies, journalProblems, type RecordingSubscriber, settleSubscribers, sleep, startSubscriber, startWriters } from './load-support.ts';
+import { createRun, DEV_INTERNAL_TOKEN, fatalAnomalies, journalProblems, type RecordingSubscriber, settleSubscribers, sleep, startSubscriber, startWriters } from './load-support.ts';
 import { type PrivatePostgres, startPrivatePostgres } from './process-support.ts';
 
 let cluster: PrivatePostgres;
@@ -83,7 +83,7 @@ describe('PostgreSQL restarted under load', () => {
     await cluster.stop(true);
     await sleep(1500);
     // While the database is down: writes answer promptly (503), never hang.
-    const during = await fetch(`${t.url}/internal/v1/runs/${runs[0]!.runId}`, { headers: { authorization: 'Bearer runtime-gate-dev-internal-token-not-for-prod' }, signal: AbortSignal.timeout(12_000) });
+    const during = await fetch(`${t.url}/internal/v1/runs/${runs[0]!.runId}`, { headers: { authorization: `Bearer ${DEV_INTERNAL_TOKEN}` }, signal: AbortSignal.timeout(12_000) });
     expect(during.status).toBe(503);
     await cluster.start();
     // A subscriber that connects right after the restart replays from seq 0.

@@ -2,15 +2,20 @@
  * Helpers for Khala tests: sync tokens, runs with events, raw WebSocket probes that
  * record every frame, and a TCP proxy whose connections a test can cut.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
-import { SignJWT } from 'jose';
 import { expect } from 'vitest';
-import { KhalaProbe, tryUpgrade } from '../../harness/khala/khala-probe.ts';
 import type { ServerFrame } from '../../contracts/generated/khala-frames.ts';
+import { KhalaProbe, tryUpgrade } from '../../harness/khala/khala-probe.ts';
+import { ALL_SCOPES, baseClaims as harnessBaseClaims, signClaims as harnessSignClaims } from '../../harness/lanes/khala-support.ts';
+import type { TargetSpec } from '../../harness/target.ts';
 import type { TestServer } from './reference-server.ts';
 
-export const ALL_SCOPES = ['runtime.run_events', 'runtime.worker_lifecycle', 'runtime.codex_worker_events', 'runtime.read'];
+export { ALL_SCOPES };
+
+/** A test server as the harness sees a target (its key, issuer and audience). */
+function asTarget(t: TestServer): TargetSpec {
+  return { name: 'test', base_url: t.url, sync_signing_key: t.config.sync.signingKey, sync_token_issuer: t.config.sync.issuer, sync_token_audience: t.config.sync.audience };
+}
 
 export async function mintToken(t: TestServer, sub: string, extra: { scopes?: string[]; session_id?: string; device_id?: string } = {}): Promise<string> {
   const response = await t.api.call('POST', '/internal/v1/sync/token', { body: { sub, scopes: extra.scopes ?? ALL_SCOPES, ttl_seconds: 600, ...(extra.session_id ? { session_id: extra.session_id } : {}), ...(extra.device_id ? { device_id: extra.device_id } : {}) } });
@@ -19,13 +24,12 @@ export async function mintToken(t: TestServer, sub: string, extra: { scopes?: st
 }
 
 /** Signs arbitrary claims with the server's key (for malformed-token cases). */
-export async function signClaims(t: TestServer, claims: Record<string, unknown>, key = t.config.sync.signingKey): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(key));
+export function signClaims(t: TestServer, claims: Record<string, unknown>, key = t.config.sync.signingKey): Promise<string> {
+  return harnessSignClaims(asTarget(t), claims, key);
 }
 
 export function baseClaims(t: TestServer, sub = 'user-1'): Record<string, unknown> {
-  const now = Math.floor(Date.now() / 1000);
-  return { iss: t.config.sync.issuer, aud: t.config.sync.audience, sub, exp: now + 600, nbf: now, iat: now, jti: randomUUID(), scopes: ALL_SCOPES };
+  return harnessBaseClaims(asTarget(t), sub);
 }
 
 export async function createRunWithEvents(t: TestServer, owner: string, count: number, start = 1): Promise<{ runId: string; topic: string }> {

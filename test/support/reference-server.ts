@@ -6,12 +6,12 @@ import { Writable } from 'node:stream';
 import { expect } from 'vitest';
 import { loadOpenApiContract } from '../../contracts/openapi-operations.ts';
 import { type RuntimeConfig, toRuntimeConfig } from '../../reference-server/config/runtime-config.ts';
-import { loadRuntimeEnv } from '../../reference-server/config/runtime-env.ts';
+import { devDefault, loadRuntimeEnv } from '../../reference-server/config/runtime-env.ts';
 import { createLogger } from '../../reference-server/logger.ts';
 import { createReferenceServer, type ReferenceServer } from '../../reference-server/server.ts';
 import type { TestDatabase } from './test-database.ts';
 
-export const DEV_INTERNAL_TOKEN = 'runtime-gate-dev-internal-token-not-for-prod';
+export const DEV_INTERNAL_TOKEN = devDefault('RUNTIME_INTERNAL_TOKEN');
 
 export interface TestServer {
   url: string;
