@@ -6,8 +6,8 @@
  */
 import type { Check, Lane, Status } from '../contracts/generated/report.ts';
 import { logPathFor } from './report/index.ts';
-import { type Exchange, TargetHttp } from './target-http.ts';
 import type { TargetSpec } from './target.ts';
+import { type Exchange, TargetHttp } from './target-http.ts';
 
 /** Thrown by a check whose target broke a rule: status `failed`. Anything else thrown is `error`. */
 export class CheckFailure extends Error {
@@ -46,6 +46,8 @@ export interface RunState {
   allowPayments: boolean;
   /** Latency samples per label, for the report's chart. */
   latencies: Record<string, number[]>;
+  /** The target's 5xx counter in /metrics, scraped by the preflight before any lane ran. */
+  metrics5xxBefore?: number;
   [key: string]: unknown;
 }
 

@@ -16,7 +16,7 @@ import { driftLane } from './lanes/drift-lane.ts';
 import { envLane } from './lanes/env-lane.ts';
 import { healthLane } from './lanes/health-lane.ts';
 import { khalaLane } from './lanes/khala-lane.ts';
-import { observabilityLane } from './lanes/observability-lane.ts';
+import { count5xx, observabilityLane } from './lanes/observability-lane.ts';
 import { parityLane } from './lanes/parity-lane.ts';
 import { rolesLane } from './lanes/roles-lane.ts';
 import { countTotals, decideGate, evidenceLine, logPathFor, type ParitySummary, writeReportFolder } from './report/index.ts';
@@ -135,7 +135,6 @@ export function planLanes(options: RunGateOptions): { lane: Lane; required: bool
     if (lane === 'parity' && !options.baseline) plan.missingInput = 'baseline';
     if ((lane === 'drift' || lane === 'roles') && !options.candidate.db_url) plan.missingInput = 'db_url';
     if (lane === 'env' && !options.envFiles?.length) plan.missingInput = 'env_file';
-    if (lane === 'khala' && !options.candidate.sync_signing_key && !options.candidate.sync_token) plan.missingInput = 'sync_signing_key';
     return plan;
   });
 }
@@ -167,6 +166,9 @@ async function preflight(target: TargetSpec, run: RunState, options: RunGateOpti
   run.writeMode = json?.authority_write_mode;
   run.paymentBackend = json?.payment_backend;
   run.allowWrites = !options.noWrites && run.writeMode === 'rust_active';
+  // The 5xx counter before any lane ran, here so every shard and --checks selection has it.
+  const metrics = await request('/metrics');
+  if (metrics?.status === 200) run.metrics5xxBefore = count5xx(metrics.text);
   return { buildSha: typeof json?.build_sha === 'string' ? json.build_sha : null, service: typeof json?.service === 'string' ? json.service : null };
 }
 

@@ -30,6 +30,15 @@ export interface FaultCounts {
   dropped: number;
 }
 
+/** The `type` of a server frame, whatever the key order (undefined for non-JSON). */
+function frameType(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { type?: unknown }).type;
+  } catch {
+    return undefined;
+  }
+}
+
 /** mulberry32: a small, fast, seeded PRNG. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -125,7 +134,7 @@ export class KhalaFaultProxy {
           this.counts.delayed += 1;
           await new Promise((r) => setTimeout(r, min + this.random() * (max - min)));
         }
-        const isBatch = text.startsWith('{"type":"update_batch"');
+        const isBatch = frameType(text) === 'update_batch';
         if (isBatch && this.plan.reorder && held === undefined && this.random() < this.plan.reorder) {
           held = text;
           this.counts.reordered += 1;

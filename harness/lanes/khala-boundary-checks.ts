@@ -267,9 +267,8 @@ const publishRateLimit: CheckDefinition = {
   },
 };
 
-/** Boundary checks are optional unless the target declares profile `test`. */
+/** Boundary checks are optional unless the target declares profile `test`; the payload-size check never floods and always runs. */
 export function khalaBoundaryChecks(inputs: LaneInputs): CheckDefinition[] {
-  const live = inputs.candidate.profile !== 'test';
-  const boundary = [retentionFloorBoundary, budgetBoundary, bothReasonsOrdered, snapshotRebootstrap, publishRateLimit].map((check) => (live ? { ...check, optional: true } : check));
-  return [...boundary.slice(0, 4), payloadSizeLimit, boundary[4]!];
+  const testOnly = (check: CheckDefinition): CheckDefinition => (inputs.candidate.profile === 'test' ? check : { ...check, optional: true });
+  return [retentionFloorBoundary, budgetBoundary, bothReasonsOrdered, snapshotRebootstrap].map(testOnly).concat(payloadSizeLimit, testOnly(publishRateLimit));
 }
