@@ -48,6 +48,8 @@ export interface RunState {
   latencies: Record<string, number[]>;
   /** The target's 5xx counter in /metrics, scraped by the preflight before any lane ran. */
   metrics5xxBefore?: number;
+  /** --no-writes was given (as opposed to a target that takes no writes). */
+  noWrites?: boolean;
   [key: string]: unknown;
 }
 
@@ -99,7 +101,7 @@ export async function runChecks(definitions: CheckDefinition[], options: RunChec
     if (definition.needsWrites && !options.run.allowWrites) {
       status = 'skipped';
       required = false;
-      detail = options.run.writeMode === 'read_only' ? 'write check skipped: target is read_only' : 'write check skipped: --no-writes';
+      detail = options.run.writeMode === 'read_only' ? 'write check skipped: target is read_only' : options.run.noWrites ? 'write check skipped: --no-writes' : `write check skipped: authority_write_mode is ${options.run.writeMode ?? 'unknown (no /internal/v1/health answer)'}, not rust_active`;
     } else if (remaining <= 0) {
       status = 'error';
       detail = 'the whole-run deadline passed before this check could start';

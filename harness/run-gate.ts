@@ -19,7 +19,7 @@ import { khalaLane } from './lanes/khala-lane.ts';
 import { count5xx, observabilityLane } from './lanes/observability-lane.ts';
 import { parityLane } from './lanes/parity-lane.ts';
 import { rolesLane } from './lanes/roles-lane.ts';
-import { countTotals, decideGate, evidenceLine, logPathFor, type ParitySummary, writeReportFolder } from './report/index.ts';
+import { countTotals, decideGate, evidenceLine, type ParitySummary, writeReportFolder } from './report/index.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
 import { TargetHttp } from './target-http.ts';
 
@@ -165,6 +165,7 @@ async function preflight(target: TargetSpec, run: RunState, options: RunGateOpti
   const json = health?.status === 200 ? health.json : undefined;
   run.writeMode = json?.authority_write_mode;
   run.paymentBackend = json?.payment_backend;
+  run.noWrites = options.noWrites ?? false;
   run.allowWrites = !options.noWrites && run.writeMode === 'rust_active';
   // The 5xx counter before any lane ran, here so every shard and --checks selection has it.
   const metrics = await request('/metrics');
@@ -289,8 +290,6 @@ async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, p
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
   };
-  for (const check of checks) if (!logs.has(check.check_id)) check.log_path = '';
-  for (const check of checks) if (logs.has(check.check_id)) check.log_path = logPathFor(check.check_id);
   const parityReport = artifacts.get('parity-report.json');
   const written = await writeReportFolder(dir, report, { logs, samples: run.latencies, ...(parityReport ? { parityReport } : {}), ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
   return {
