@@ -19,7 +19,7 @@ import { khalaLane } from './lanes/khala-lane.ts';
 import { count5xx, observabilityLane } from './lanes/observability-lane.ts';
 import { parityLane } from './lanes/parity-lane.ts';
 import { rolesLane } from './lanes/roles-lane.ts';
-import { countTotals, decideGate, evidenceLine, type ParitySummary, writeReportFolder } from './report/index.ts';
+import { countTotals, decideGate, deriveLaneStatus, evidenceLine, type ParitySummary, writeReportFolder } from './report/index.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
 import { TargetHttp } from './target-http.ts';
 
@@ -281,8 +281,7 @@ async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, p
     targets: options.baseline ? [target, await describeBaseline(options.baseline)] : [target],
     lanes: plan.map(({ lane, required }) => {
       const laneChecks = checks.filter((c) => c.lane === lane);
-      const status = laneChecks.some((c) => c.status === 'error') ? 'error' : laneChecks.some((c) => c.status === 'failed') ? 'failed' : laneChecks.every((c) => c.status === 'skipped') ? 'skipped' : 'passed';
-      return { lane, required, status };
+      return { lane, required, status: deriveLaneStatus(laneChecks) };
     }),
     checks,
     totals: countTotals(checks),

@@ -37,12 +37,17 @@ function dbUrlOf(ctx: CheckContext): string {
   return ctx.target.db_url;
 }
 
-async function ledgerOf(ctx: CheckContext): Promise<MigrationLedger> {
-  const ledger = await withDatabase(dbUrlOf(ctx), readMigrationLedger, { signal: ctx.signal });
-  ctx.log(`ledger: ${ledger.applied.map((m) => `${m.version}@${m.checksum.slice(0, 12)} by ${m.applied_by_build_sha}`).join(', ') || '(empty)'}`);
-  const e = ledger.latestExecution;
-  ctx.log(`latest execution: ${e ? `${e.execution_id} build=${e.build_sha} status=${e.status} started=${e.started_at.toISOString()}` : '(none)'}`);
-  return ledger;
+/** Reads the target's migration ledger (once per lane: every drift check judges the same facts). */
+function ledgerReader(): (ctx: CheckContext) => Promise<MigrationLedger> {
+  let read: Promise<MigrationLedger> | undefined;
+  return async (ctx) => {
+    read ??= withDatabase(dbUrlOf(ctx), readMigrationLedger, { signal: ctx.signal });
+    const ledger = await read;
+    ctx.log(`ledger: ${ledger.applied.map((m) => `${m.version}@${m.checksum.slice(0, 12)} by ${m.applied_by_build_sha}`).join(', ') || '(empty)'}`);
+    const e = ledger.latestExecution;
+    ctx.log(`latest execution: ${e ? `${e.execution_id} build=${e.build_sha} status=${e.status} started=${e.started_at.toISOString()}` : '(none)'}`);
+    return ledger;
+  };
 }
 
 function expectNone(differences: string[], what: string): void {
@@ -50,7 +55,9 @@ function expectNone(differences: string[], what: string): void {
 }
 
 export function driftLane(inputs?: Pick<LaneInputs, 'candidate'>, options: DriftLaneOptions = {}): CheckDefinition[] {
-  const migrations = () => options.migrations ?? loadContractMigrations();
+  let contractMigrations: ContractMigration[] | undefined;
+  const migrations = () => (contractMigrations ??= options.migrations ?? loadContractMigrations());
+  const ledgerOf = ledgerReader();
   const deployment = inputs?.candidate.deployment;
   // Both deployment checks read the same facts; ask the CLI once per run.
   let facts: Promise<DeploymentFacts> | undefined;

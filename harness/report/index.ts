@@ -4,6 +4,7 @@
  * `decideGate`, `countTotals`, `logPathFor`, `writeReportFolder` and `evidenceLine`.
  */
 export { countTotals, decideGate, type GateDecision, type GateMode, listFailingChecks, type ParitySummary } from './gate-decision.ts';
+export { deriveLaneStatus } from './lane-summary.ts';
 export { MANIFEST_FILE, SIGNATURE_FILE, type SignKey, type VerifyKey } from './manifest.ts';
 export { MergeError, type MergeReportOptions, type MergeReportResult, mergeReportFolders } from './merge-reports.ts';
 export { evidenceLine, type ReportFolderResult, type WriteReportOptions, writeReportFolder } from './report-folder.ts';

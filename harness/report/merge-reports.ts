@@ -165,9 +165,10 @@ function mergeLanes(shards: readonly Shard[], checks: readonly Check[]): Report[
 function mergeParity(shards: readonly Shard[]): { summary?: ParitySummary; parityReport?: unknown } {
   const withSummary = shards.filter((shard) => shard.report.parity);
   const withReport = shards.filter((shard) => shard.parityReport !== undefined);
-  if (withSummary.length > 1 || withReport.length > 1) {
+  if (withSummary.length > 1 || withReport.length > 0) {
     // The parity lane has one check per scenario, so `--shard i/n` spreads it over shards:
-    // their parity reports are merged and the parity gate decided again over the sums.
+    // their parity reports are merged and the parity gate decided again over the sums
+    // (also from a single shard's report, which was decided for that shard alone).
     const bare = withSummary.filter((shard) => shard.parityReport === undefined);
     if (bare.length > 0) throw new MergeError(`parity ran in several shards but ${bare.map((shard) => shard.dir).join(', ')} has no parity-report.json to merge`);
     try {
@@ -178,10 +179,7 @@ function mergeParity(shards: readonly Shard[]): { summary?: ParitySummary; parit
       throw error;
     }
   }
-  const result: { summary?: ParitySummary; parityReport?: unknown } = {};
-  if (withSummary[0]?.report.parity) result.summary = withSummary[0].report.parity;
-  if (withReport[0]) result.parityReport = withReport[0].parityReport;
-  return result;
+  return withSummary[0]?.report.parity ? { summary: withSummary[0].report.parity } : {};
 }
 
 function earliest(values: readonly string[]): string {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Check, Report } from '../../contracts/generated/report.ts';
+import { buildParityReport, paritySummaryOf } from '../../harness/parity/parity-report.ts';
 import { countTotals, decideGate } from '../../harness/report/gate-decision.ts';
 import { logPathFor } from '../../harness/report/report-validation.ts';
 
@@ -58,17 +59,24 @@ const CHECKS: CheckSpec[] = [
   { check_id: 'parity.scenario.happy-path', lane: 'parity', required: 'required', status: 'passed', duration_ms: 5400, detail: '', log: 'ledgers equal: 42 events\n' },
 ];
 
-const PARITY_REPORT = {
-  schema: 'runtime-gate.parity.v1',
-  baseline: { name: 'reference-b', build_sha: 'dev' },
-  candidate: { name: 'staging', build_sha: '3f2a9c1d0e7b' },
-  totals: { comparisons: 5, critical: 0, warning: 2 },
-  diffs: [
-    { severity: 'warning', scenario: 'happy-path', path: '$.events[3].payload.note', baseline: 'ok', candidate: 'OK' },
-    { severity: 'warning', scenario: 'credit-flow', path: '$.settle.fee_sats', baseline: 1, candidate: 2 },
+/** A schema-valid parity-report.json (built the way the parity lane builds it): two warnings, allowed. */
+const PARITY_REPORT = buildParityReport({
+  seed: 1,
+  policy: { path: 'contracts/parity-policy.json', sha256: 'c'.repeat(64) },
+  baseline: { name: 'reference-b', base_url: 'http://127.0.0.1:4101', build_sha: 'dev' },
+  candidate: { name: 'staging', base_url: 'https://runtime-staging.example.test', build_sha: '3f2a9c1d0e7b' },
+  comparisons: [
+    { scenario: 'happy-path', status: 'compared', events_compared: 42, baseline_events: 42, candidate_events: 42, critical: 0, warning: 1, ignored: 0 },
+    { scenario: 'credit-flow', status: 'compared', events_compared: 9, baseline_events: 9, candidate_events: 9, critical: 0, warning: 1, ignored: 0 },
   ],
-  gate: { decision: 'allow', reason: '2 warnings within --max-warnings 2' },
-};
+  diffs: [
+    { severity: 'warning', scenario: 'happy-path', component: 'ws', key: 'ws replay from 0: update', index: 3, path: '$.events[3].payload.note', change: 'changed', baseline: 'ok', candidate: 'OK', message: 'payload note differs in case' },
+    { severity: 'warning', scenario: 'credit-flow', component: 'http', key: 'POST /internal/v1/credit/settle', index: 7, path: '$.settle.fee_sats', change: 'changed', baseline: 1, candidate: 2, message: 'fee differs' },
+  ],
+  counted: { critical: 0, warning: 2, ignored: 0 },
+  settings: { maxWarnings: 2, blockOnCritical: true },
+  now: new Date('2026-01-15T09:31:00.000Z'),
+});
 
 function toCheck(spec: CheckSpec): Check {
   const { log, description, ...rest } = spec;
@@ -110,7 +118,7 @@ function logsOf(specs: readonly CheckSpec[]): Map<string, string> {
 /** The NO-GO fixture: every status, parity allowing with two warnings. */
 export function buildFixture(): Fixture {
   const report = buildReport(CHECKS.map(toCheck), {
-    parity: { decision: 'allow', critical: 0, warning: 2, reason: '2 warnings within --max-warnings 2' },
+    parity: paritySummaryOf(PARITY_REPORT),
     lanes: [{ lane: 'drift', required: true, status: 'skipped', detail: 'missing_input:db_url' }],
   });
   return { report, logs: logsOf(CHECKS), parityReport: structuredClone(PARITY_REPORT) };

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../contracts/generated/report.ts';
+import { buildParityReport, paritySummaryOf } from '../../harness/parity/parity-report.ts';
 import { mergeReportFolders } from '../../harness/report/merge-reports.ts';
 import { writeReportFolder } from '../../harness/report/report-folder.ts';
 import { verifyReportFolder } from '../../harness/report/verify-report-folder.ts';
@@ -48,6 +49,22 @@ describe('mergeReportFolders (SPEC §5 `report merge`)', () => {
     for (const [checkId, log] of fixture.logs) expect(readFileSync(join(out, 'logs', `${checkId}.log`), 'utf8')).toBe(log);
     expect(JSON.parse(readFileSync(join(out, 'parity-report.json'), 'utf8'))).toEqual(fixture.parityReport);
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(report);
+  });
+
+  it('decides parity again even when only one shard carries it: a shard that compared nothing cannot allow the merged run', () => {
+    const [first, second] = splitIntoShards(buildGoFixture(), 2);
+    // Shard 1 ran the parity gate check only: nothing compared, allowed for that shard alone.
+    const shardReport = buildParityReport({
+      seed: 1, policy: { path: 'contracts/parity-policy.json', sha256: 'c'.repeat(64) },
+      baseline: { name: 'b', base_url: 'http://127.0.0.1:1', build_sha: 'dev' }, candidate: { name: 'c', base_url: 'http://127.0.0.1:2', build_sha: 'dev' },
+      comparisons: [], diffs: [], counted: { critical: 0, warning: 0, ignored: 0 },
+      settings: { maxWarnings: 0, blockOnCritical: true, requireComparisons: false },
+    });
+    expect(shardReport.gate.decision).toBe('allow');
+    const withParity = { ...withReport(first!, () => ({ parity: paritySummaryOf(shardReport) })), parityReport: shardReport };
+    const merged = mergeReportFolders(writeShards([withParity, second!]), join(makeTempDir('merged'), 'one-parity-shard'));
+    expect(merged.report.parity?.decision).toBe('block');
+    expect(merged.report.decision).toBe('NO-GO');
   });
 
   it('is GO when every shard is GO, and NO-GO when one shard is NO-GO', () => {
