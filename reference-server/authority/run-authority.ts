@@ -301,7 +301,12 @@ export class RunAuthority {
       const { rows } = await client.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runtime.runs WHERE id = $1`, [runId]);
       return { run: toRun(rows[0]!), idempotentReplay: false };
     });
-    if (!result.idempotentReplay) this.options.onCommitted?.(runTopic(runId), result.run.latest_seq);
+    if (!result.idempotentReplay) {
+      // After the commit, like every append: a NOTIFY inside the transaction would serialize commits.
+      const topic = runTopic(runId);
+      this.options.onCommitted?.(topic, result.run.latest_seq);
+      this.notifyOtherInstances(new Map([[topic, result.run.latest_seq]]));
+    }
     return result;
   }
 
@@ -370,7 +375,6 @@ async function appendEventLocked(
   await pruneTopicTail(client, topic, seq, Number(seqRow.oldest ?? 1), config.khala.classes.run_events.retentionEvents);
   await client.query(`UPDATE runtime.runs SET latest_seq = $2, status = $3, updated_at = now() WHERE id = $1`, [run.id, seq, nextStatus]);
   await applyRunSummaryProjection(client, run.id, topic, seq, { run_id: run.id, status: nextStatus, latest_seq: seq, last_event_type: request.event_type });
-  await client.query('SELECT pg_notify($1, $2)', [KHALA_NOTIFY_CHANNEL, `${topic}\t${seq}`]);
   return toEvent(inserted);
 }
 

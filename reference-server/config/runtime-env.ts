@@ -198,11 +198,3 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length]!;
 }
-
-/** Typed accessors for the values the server uses. */
-export function envInt(values: RuntimeEnv, name: keyof RuntimeEnv): number {
-  return Number(values[name]);
-}
-export function envBool(values: RuntimeEnv, name: keyof RuntimeEnv): boolean {
-  return values[name] === 'true';
-}

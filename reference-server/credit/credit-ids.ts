@@ -12,14 +12,12 @@
  * that define a request (times normalized to one RFC 3339 spelling first).
  */
 import { sha256Hex } from '../../contracts/contract-files.ts';
-import { canonicalJson } from '../../contracts/payload-hash.ts';
+import { payloadHash } from '../../contracts/payload-hash.ts';
 
 const ID_HEX_LENGTH = 24;
 
-/** sha256 of the RFC 8785 canonical JSON of value. */
-export function fingerprint(value: unknown): string {
-  return sha256Hex(canonicalJson(value));
-}
+/** sha256 of the RFC 8785 canonical JSON of value: the same digest as K3's payload_hash. */
+export const fingerprint = payloadHash;
 
 export function creditIntentId(agentId: string, idempotencyKey: string): string {
   return `cepi_${sha256Hex(`${agentId}:${idempotencyKey}`).slice(0, ID_HEX_LENGTH)}`;

@@ -215,7 +215,6 @@ export class KhalaHub {
           if (replayComplete) sub.replayTarget = undefined;
         }
         if (!full && !sub.dirty) break;
-        if (!full) ahead = undefined;
       }
       if (sub.replayTarget !== undefined) {
         // The rows up to the replay target vanished under us (pruned): the replay still ends.

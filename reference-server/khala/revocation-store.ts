@@ -5,6 +5,7 @@
  */
 import type { Pool } from 'pg';
 import type { SyncTokenClaims } from '../../contracts/generated/khala-frames.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { REVOCATION_NOTIFY_CHANNEL, type RevocationNotice } from './khala-hub.ts';
 import type { TokenRevocations } from './sync-token.ts';
 
@@ -20,7 +21,6 @@ export class RevocationStore implements TokenRevocations {
     return (rowCount ?? 0) > 0;
   }
 
-  /** Records the revocations and tells every instance (including this one) to evict matching sockets. */
   /**
    * Records the revocation and notifies every instance at commit. `evictLocally` runs
    * before the commit, so this instance's own sockets are evicted (and counted) by the
@@ -28,9 +28,7 @@ export class RevocationStore implements TokenRevocations {
    * evicted by that NOTIFY. Returns what `evictLocally` returned.
    */
   async revoke(notice: RevocationNotice, reason: string, evictLocally: () => number = () => 0): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.pool, async (client) => {
       for (const [kind, values] of [['session', notice.session_ids], ['device', notice.device_ids]] as const) {
         for (const value of values) {
           await client.query(
@@ -40,14 +38,7 @@ export class RevocationStore implements TokenRevocations {
         }
       }
       await client.query('SELECT pg_notify($1, $2)', [REVOCATION_NOTIFY_CHANNEL, JSON.stringify(notice)]);
-      const evicted = evictLocally();
-      await client.query('COMMIT');
-      return evicted;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return evictLocally();
+    });
   }
 }

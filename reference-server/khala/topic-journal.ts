@@ -123,7 +123,7 @@ export async function readJournalPage(pool: Pool, topic: string, afterSeq: numbe
     }
     updates[i] = {
       seq: Number(row[0]),
-      json: `{"topic":${topicJson},"seq":${row[0]},"epoch":${epochJson},"doc_key":${docKeyJson},"doc_version":${row[3] ?? row[0]},"event_type":${eventTypeJson},"payload":${row[5]},"payload_hash":"${row[6]}","published_at":"${publishedIso}"}`,
+      json: updateJson(topicJson, row[0]!, epochJson, docKeyJson, row[3] ?? row[0]!, eventTypeJson, row[5]!, row[6]!, publishedIso),
     };
   }
   if (rows.length > 0) {
@@ -175,9 +175,18 @@ export function recentCommittedUpdates(pool: Pool, topic: string, afterSeq: numb
   return cached.slice(index, index + limit);
 }
 
-/** The JSON of one update, field for field as readJournalPage builds it from a row. */
+/**
+ * The one layout of a KhalaUpdate's JSON, from already-encoded parts (topic, epoch,
+ * doc_key and event_type as JSON strings, payload as JSON text): replay rows and live
+ * updates from memory must be byte-identical.
+ */
+function updateJson(topicJson: string, seq: number | string, epochJson: string, docKeyJson: string, docVersion: number | string, eventTypeJson: string, payloadJson: string, payloadHash: string, publishedIso: string): string {
+  return `{"topic":${topicJson},"seq":${seq},"epoch":${epochJson},"doc_key":${docKeyJson},"doc_version":${docVersion},"event_type":${eventTypeJson},"payload":${payloadJson},"payload_hash":"${payloadHash}","published_at":"${publishedIso}"}`;
+}
+
+/** The JSON of one update just written (doc_version = seq), in the layout replay reads. */
 export function journalUpdateJson(topic: string, seq: number, epoch: string, docKey: string, eventType: string, payloadJson: string, payloadHash: string, publishedIso: string): string {
-  return `{"topic":${JSON.stringify(topic)},"seq":${seq},"epoch":${JSON.stringify(epoch)},"doc_key":${JSON.stringify(docKey)},"doc_version":${seq},"event_type":${JSON.stringify(eventType)},"payload":${payloadJson},"payload_hash":"${payloadHash}","published_at":"${publishedIso}"}`;
+  return updateJson(JSON.stringify(topic), seq, JSON.stringify(epoch), JSON.stringify(docKey), seq, JSON.stringify(eventType), payloadJson, payloadHash, publishedIso);
 }
 
 export function parseUpdates(updates: JournalUpdate[]): KhalaUpdate[] {

@@ -2,6 +2,7 @@
  * Health, readiness, service identity and the served contract (SPEC §2.1).
  */
 import type { Pool } from 'pg';
+import { loadContractMigrations } from '../../contracts/contract-files.ts';
 import type { OpenApiContract } from '../../contracts/openapi-operations.ts';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { readLedgerState } from '../db/migration-ledger.ts';
@@ -15,6 +16,8 @@ export interface HealthRouteDeps {
 }
 
 export function healthRoutes({ pool, config, contract }: HealthRouteDeps): Record<string, OperationHandler> {
+  // The contract migrations are read and hashed once, not on every probe of /readyz.
+  const migrations = loadContractMigrations();
   return {
     getHealthz: async () => ({
       status: 200,
@@ -24,7 +27,7 @@ export function healthRoutes({ pool, config, contract }: HealthRouteDeps): Recor
     getReadyz: async () => {
       let ledger: Awaited<ReturnType<typeof readLedgerState>>;
       try {
-        ledger = await readLedgerState(pool);
+        ledger = await readLedgerState(pool, migrations);
       } catch {
         return { status: 503, body: { status: 'not_ready', reasons: ['database_unavailable'] } };
       }
@@ -36,7 +39,7 @@ export function healthRoutes({ pool, config, contract }: HealthRouteDeps): Recor
       let schemaVersion: string | null = null;
       let healthy = true;
       try {
-        const ledger = await readLedgerState(pool);
+        const ledger = await readLedgerState(pool, migrations);
         schemaVersion = ledger.schemaVersion;
         healthy = ledger.reasons.length === 0;
       } catch {
@@ -52,7 +55,7 @@ export function healthRoutes({ pool, config, contract }: HealthRouteDeps): Recor
           authority_write_mode: config.writeMode,
           schema_version: schemaVersion,
           config_fingerprint: config.configFingerprint,
-          payment_backend: 'simulated',
+          payment_backend: config.credit.paymentBackend,
         },
       };
     },

@@ -13,9 +13,9 @@ import { ApiError } from '../http/api-error.ts';
 import type { OperationHandler, SecurityCheck } from '../http/route-table.ts';
 import type { KhalaHub } from '../khala/khala-hub.ts';
 import type { KhalaMetrics } from '../khala/khala-metrics.ts';
+import { readSyncToken, type TokenRevocations, verifySyncToken } from '../khala/sync-token.ts';
 import { checkTopicAccess } from '../khala/topic-access.ts';
 import { parseUpdates, readJournalPage, readTopicWindow, readTopicWindows, staleCursorDetails, staleReasons, type TopicWindow } from '../khala/topic-journal.ts';
-import { readSyncToken, type TokenRevocations, verifySyncToken } from '../khala/sync-token.ts';
 import { QOS_TIER, runTopic } from '../khala/topics.ts';
 
 type TopicClass = components['schemas']['TopicClass'];
