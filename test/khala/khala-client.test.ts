@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { KhalaUpdate } from '../../contracts/generated/khala-frames.ts';
 import { payloadHash } from '../../contracts/payload-hash.ts';
 import { KhalaClient } from '../../harness/khala/khala-client.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpdateBatchFrame } from '../../contracts/generated/khala-frames.ts';
 import { KhalaClient } from '../../harness/khala/khala-client.ts';
 import { migrate } from '../../reference-server/db/migrate.ts';
-import { appendEvents, createRunWithEvents, CuttableProxy, FrameProbe, mintToken, wsUrl } from '../support/khala-fixtures.ts';
+import { appendEvents, CuttableProxy, createRunWithEvents, FrameProbe, mintToken, wsUrl } from '../support/khala-fixtures.ts';
 import { startTestServer, type TestServer } from '../support/reference-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../contracts/contract-files.ts';
 import { KhalaClient } from '../../harness/khala/khala-client.ts';
 import { migrate } from '../../reference-server/db/migrate.ts';
-import { createContractClient, DEV_INTERNAL_TOKEN, type ContractClient } from '../support/reference-server.ts';
+import { type ContractClient, createContractClient, DEV_INTERNAL_TOKEN } from '../support/reference-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
 const BIN = join(PACKAGE_ROOT, 'bin', 'runtime-gate.mjs');

@@ -29,11 +29,6 @@ beforeAll(async () => {
   await admin.end();
   const url = cluster.urlFor('reliability');
   const pool = createPool(url, { max: 12 });
-  // KNOWN BUG (reported, reference-server/db/pool.ts is not this test's to fix): a pooled
-  // client that is checked out when PostgreSQL goes away emits 'error' with no listener, an
-  // uncaught exception that kills the process (see "known bugs" below). This pool gets
-  // the missing listener, so the rest of the server's behaviour can be checked.
-  pool.on('connect', (client) => client.on('error', () => {}));
   db = { name: 'reliability', url, pool, drop: async () => void (await pool.end()) };
   await migrate(pool, { buildSha: 'dev' });
   server = await startTestServer(db, { LOG_LEVEL: 'warn', RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100000', RUNTIME_KHALA_HEARTBEAT_MS: '300', RUNTIME_KHALA_FALLBACK_POLL_MS: '200' });
@@ -108,9 +103,9 @@ describe('PostgreSQL restarted under load', () => {
     expect(fatalAnomalies(subscribers)).toEqual([]);
   });
 
-  it('writes cut off by the restart got an answer (200, 503, or — see below — 500), never a hang', () => {
+  it('writes cut off by the restart got an answer (503 dependency_unavailable, never 500), never a hang', () => {
     expect(outcome, 'the scenario above ran').toBeDefined();
-    expect(Object.keys(outcome!.statuses).filter((s) => !['503', '429', '500'].includes(s)), JSON.stringify(outcome!.statuses)).toEqual([]);
+    expect(Object.keys(outcome!.statuses).filter((s) => !['503', '429'].includes(s)), JSON.stringify(outcome!.statuses)).toEqual([]);
   });
 });
 

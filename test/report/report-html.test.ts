@@ -100,6 +100,8 @@ describe('report.html (SPEC §5), as markup', () => {
 describe('report.html in headless Chromium', () => {
   it('renders the NO-GO banner and chart without any network request (screenshot kept for review)', async (ctx) => {
     if (!existsSync(CHROMIUM)) {
+      // CI installs chromium (.ci/run): there a missing browser is a failure, not a skip.
+      if (process.env.CI) throw new Error(`${CHROMIUM} not found although CI=true: .ci/run should have installed Debian's chromium`);
       const reason = `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run this test`;
       process.stdout.write(`skipping report.html browser test: ${reason}\n`);
       ctx.skip(reason);

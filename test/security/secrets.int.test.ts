@@ -67,6 +67,7 @@ beforeAll(async () => {
       await pool.end();
     }
   }
+
   const env = (secrets: { token: string; key: string }, databaseUrl: string) => ({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'debug', RUNTIME_INTERNAL_TOKEN: secrets.token, RUNTIME_SYNC_TOKEN_SIGNING_KEY: secrets.key, RUNTIME_KHALA_RUN_EVENTS_PUBLISH_RATE_PER_SECOND: '100000' });
   servers.push(await spawnServer(env(candidateSecrets, roleUrl), await findFreePort()), await spawnServer(env(baselineSecrets, baselineRoleUrl), await findFreePort()));
 }, 60_000);
@@ -109,6 +110,7 @@ describe('secrets in a full gate run', () => {
         RUNTIME_GATE_INTERNAL_TOKEN: candidateSecrets.token,
         RUNTIME_GATE_SYNC_SIGNING_KEY: candidateSecrets.key,
         RUNTIME_GATE_DB_URL: roleUrl,
+        RUNTIME_GATE_EXPECTED_BUILD_SHA: 'dev',
         RUNTIME_GATE_BASELINE_URL: baseline.url,
         RUNTIME_GATE_BASELINE_INTERNAL_TOKEN: baselineSecrets.token,
         RUNTIME_GATE_BASELINE_SYNC_SIGNING_KEY: baselineSecrets.key,
@@ -124,7 +126,10 @@ describe('secrets in a full gate run', () => {
       output += c.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect([0, 1], `validate exited ${code}:\n${output.slice(-2000)}`).toContain(code);
+    // Two correct reference servers whose database was never given the DB role policy (roles
+    // are cluster-wide, and applying them would take this test's login role off the schema):
+    // the roles lane is the only one that fails, so the secrets were used all the way through.
+    expect(code, `validate exited ${code}:\n${output.slice(-2000)}`).toBe(1);
 
     const files = filesUnder(out);
     expect(files.map((f) => f.slice(out.length + 1))).toEqual(expect.arrayContaining(['report.json', 'results.tsv', 'SUMMARY.md', 'junit.xml', 'report.html', 'MANIFEST.sha256']));
@@ -139,6 +144,9 @@ describe('secrets in a full gate run', () => {
     // The run did exercise the secrets: authenticated checks passed and the DB lanes ran.
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { checks: { check_id: string; status: string; lane: string }[] };
     expect(report.checks.find((c) => c.check_id === 'health.internal.schema')?.status).toBe('passed');
+    const notPassed = report.checks.filter((c) => c.status !== 'passed' && !(c.status === 'skipped' && (c as { required?: string }).required === 'optional'));
+    expect(notPassed.length).toBeGreaterThan(0);
+    expect(notPassed.filter((c) => c.lane !== 'roles').map((c) => `${c.check_id} ${c.status}`)).toEqual([]);
     expect(report.checks.some((c) => c.lane === 'drift' && c.status !== 'skipped')).toBe(true);
     expect(candidate.lines.length).toBeGreaterThan(50);
   }, 120_000);
