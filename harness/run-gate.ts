@@ -4,9 +4,9 @@
  * GO/NO-GO and writes the report folder.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { contractPaths, PACKAGE_ROOT, sha256Hex } from '../contracts/contract-files.ts';
+import { contractPaths, loadContractMigrations, PACKAGE_ROOT, sha256Hex } from '../contracts/contract-files.ts';
 import type { Check, Lane, Report, Target } from '../contracts/generated/report.ts';
 import { PACKAGE_VERSION } from '../reference-server/package-version.ts';
 import { type CheckDefinition, type CheckOutcome, type RunState, runChecks } from './check-runner.ts';
@@ -112,9 +112,12 @@ export function runTimestamp(date = new Date()): string {
 }
 
 function contractDigests(): Record<string, string> {
-  const files = [contractPaths.openapi, contractPaths.asyncapi, contractPaths.khalaOrdering, contractPaths.runtimeEnvSchema, contractPaths.dbRoles, contractPaths.reportSchema];
-  for (const name of readdirSync(contractPaths.migrationsDir).sort()) if (name.endsWith('.sql')) files.push(join(contractPaths.migrationsDir, name));
-  return Object.fromEntries(files.map((file) => [relative(PACKAGE_ROOT, file), sha256Hex(readFileSync(file))]));
+  const { openapi, asyncapi, khalaOrdering, runtimeEnvSchema, dbRoles, reportSchema, parityPolicy, parityPolicySchema, parityReportSchema, migrationsDir } = contractPaths;
+  const files = [openapi, asyncapi, khalaOrdering, runtimeEnvSchema, dbRoles, reportSchema, parityPolicy, parityPolicySchema, parityReportSchema];
+  const digests = Object.fromEntries(files.map((file) => [relative(PACKAGE_ROOT, file), sha256Hex(readFileSync(file))]));
+  // Migration checksums as the migration runner computes them (sha256 of the raw file).
+  for (const migration of loadContractMigrations()) digests[relative(PACKAGE_ROOT, join(migrationsDir, `${migration.version}.sql`))] = migration.checksum;
+  return digests;
 }
 
 /** Which lanes must run, and which of them are required, with the reason a lane has no checks. */

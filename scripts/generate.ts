@@ -86,11 +86,13 @@ async function generateSchemaSnapshot(): Promise<string> {
 }
 
 export async function generateAll(): Promise<Record<string, string>> {
-  const [api, frames, env, report, snapshot] = await Promise.all([
+  const [api, frames, env, report, parityReport, parityPolicy, snapshot] = await Promise.all([
     generateRuntimeApi(),
     generateKhalaFrames(),
     generateFromJsonSchema(contractPaths.runtimeEnvSchema, 'RuntimeEnv'),
     generateFromJsonSchema(contractPaths.reportSchema, 'Report'),
+    generateFromJsonSchema(contractPaths.parityReportSchema, 'ParityReport'),
+    generateFromJsonSchema(contractPaths.parityPolicySchema, 'ParityPolicyFile'),
     generateSchemaSnapshot(),
   ]);
   return {
@@ -98,6 +100,8 @@ export async function generateAll(): Promise<Record<string, string>> {
     'khala-frames.ts': frames,
     'runtime-env.ts': env,
     'report.ts': report,
+    'parity-report.ts': parityReport,
+    'parity-policy.ts': parityPolicy,
     'schema-snapshot.json': snapshot,
   };
 }

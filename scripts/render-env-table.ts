@@ -2,7 +2,7 @@
  * Renders the configuration table of README.md from contracts/runtime-env.schema.json,
  * between the `<!-- env-table:start -->` and `<!-- env-table:end -->` markers.
  */
-import { readJsonContract, contractPaths } from '../contracts/contract-files.ts';
+import { contractPaths, readJsonContract } from '../contracts/contract-files.ts';
 
 interface Spec {
   description: string;

@@ -3,12 +3,14 @@
  * swagger-parser, the AsyncAPI document with @asyncapi/parser, the JSON Schemas with
  * ajv, and the migration file names. Returns every finding; empty means clean.
  */
+
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Parser } from '@asyncapi/parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { contractPaths, loadContractMigrations, readJsonContract } from '../../contracts/contract-files.ts';
+import { loadParityPolicy } from '../parity/parity-policy.ts';
 
 export interface LintFinding {
   contract: string;
@@ -27,7 +29,7 @@ export async function lintContracts(paths: Partial<typeof contractPaths> = {}): 
   for (const d of diagnostics) {
     if (d.severity === 0) findings.push({ contract: files.asyncapi, message: `${d.path.join('.')}: ${d.message}` });
   }
-  for (const schemaPath of [files.runtimeEnvSchema, files.reportSchema]) {
+  for (const schemaPath of [files.runtimeEnvSchema, files.reportSchema, files.parityPolicySchema, files.parityReportSchema]) {
     try {
       const ajv = new Ajv2020({ strict: false });
       addFormats.default(ajv);
@@ -35,6 +37,11 @@ export async function lintContracts(paths: Partial<typeof contractPaths> = {}): 
     } catch (error) {
       findings.push({ contract: schemaPath, message: (error as Error).message });
     }
+  }
+  try {
+    loadParityPolicy(files.parityPolicy);
+  } catch (error) {
+    findings.push({ contract: files.parityPolicy, message: (error as Error).message });
   }
   try {
     loadContractMigrations(files.migrationsDir);

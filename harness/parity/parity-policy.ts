@@ -6,33 +6,17 @@
  * @see SPEC §4 "parity"
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { CONTRACTS_DIR } from '../../contracts/contract-files.ts';
+import { contractPaths } from '../../contracts/contract-files.ts';
+import type { ParityPolicyFile, Rule, Severity } from '../../contracts/generated/parity-policy.ts';
 
-export type Severity = 'critical' | 'warning' | 'ignore';
+export type { ParityPolicyFile, Severity };
+export type PolicyRule = Rule;
 /** What kind of difference a diff is: both present but different, only in the candidate, only in the baseline. */
-export type ChangeKind = 'changed' | 'added' | 'removed';
+export type ChangeKind = NonNullable<Rule['change']>;
 
-export interface PolicyRule {
-  component: string;
-  path: string;
-  change?: ChangeKind;
-  severity: Severity;
-  why: string;
-}
-
-/** The shape of contracts/parity-policy.json (schema: contracts/parity-policy.schema.json). */
-export interface ParityPolicyFile {
-  schema: 'runtime-gate.parity-policy.v1';
-  description?: string;
-  default_severity: Severity;
-  normalize: { volatile_keys: string[]; id_keys: string[]; id_patterns: string[] };
-  rules: PolicyRule[];
-}
-
-export const PARITY_POLICY_PATH = join(CONTRACTS_DIR, 'parity-policy.json');
-export const PARITY_POLICY_SCHEMA_PATH = join(CONTRACTS_DIR, 'parity-policy.schema.json');
+export const PARITY_POLICY_PATH = contractPaths.parityPolicy;
+export const PARITY_POLICY_SCHEMA_PATH = contractPaths.parityPolicySchema;
 
 export class ParityPolicyError extends Error {
   override readonly name = 'ParityPolicyError';

@@ -8,26 +8,16 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { CONTRACTS_DIR, PACKAGE_ROOT, sha256Hex } from '../../contracts/contract-files.ts';
+import { contractPaths, PACKAGE_ROOT, sha256Hex } from '../../contracts/contract-files.ts';
+import type { Comparison, Identity, ParityReport } from '../../contracts/generated/parity-report.ts';
 import type { ParitySummary } from '../report/gate-decision.ts';
-import type { Comparison, ParityDiff } from './compare-ledgers.ts';
+import type { ComparisonCounts, ParityDiff } from './compare-ledgers.ts';
 
-export const PARITY_REPORT_SCHEMA_PATH = join(CONTRACTS_DIR, 'parity-report.schema.json');
+export const PARITY_REPORT_SCHEMA_PATH = contractPaths.parityReportSchema;
 
-export interface ParityIdentity {
-  name: string;
-  base_url: string;
-  build_sha: string | null;
-  service?: string | null;
-  authority_write_mode?: string | null;
-}
-
-export interface ParityComparison extends Comparison {
-  status: 'compared' | 'skipped';
-  reason?: string;
-  check_id?: string;
-  candidate_topic?: string;
-}
+export type ParityIdentity = Identity;
+export type ParityComparison = Comparison & ComparisonCounts;
+export type { ParityReport };
 
 export interface ParityGateSettings {
   /** Warning diffs allowed before the gate blocks (default 0). */
@@ -41,27 +31,7 @@ export interface ParityGateSettings {
   requireComparisons?: boolean;
 }
 
-export interface ParityGate {
-  decision: 'allow' | 'block';
-  reason: string;
-  max_warnings: number;
-  block_on_critical: boolean;
-}
-
-/** The shape of parity-report.json (schema: contracts/parity-report.schema.json). */
-export interface ParityReport {
-  schema: 'runtime-gate.parity.v1';
-  generated_at: string;
-  mode: 'scenarios' | 'read_only' | 'mixed';
-  seed: number;
-  policy: { path: string; sha256: string };
-  baseline: ParityIdentity;
-  candidate: ParityIdentity;
-  comparisons: ParityComparison[];
-  diffs: ParityDiff[];
-  totals: { comparisons: number; events_compared: number; critical: number; warning: number; ignored: number; diffs_stored: number; diffs_omitted: number };
-  gate: ParityGate;
-}
+export type ParityGate = ParityReport['gate'];
 
 export const DEFAULT_GATE_SETTINGS: ParityGateSettings = { maxWarnings: 0, blockOnCritical: true };
 
