@@ -16,6 +16,7 @@ export const contractPaths = {
   khalaOrdering: join(CONTRACTS_DIR, 'KHALA_ORDERING.md'),
   runtimeEnvSchema: join(CONTRACTS_DIR, 'runtime-env.schema.json'),
   dbRoles: join(CONTRACTS_DIR, 'db-roles.json'),
+  dbRolesSchema: join(CONTRACTS_DIR, 'db-roles.schema.json'),
   reportSchema: join(CONTRACTS_DIR, 'report.schema.json'),
   parityPolicy: join(CONTRACTS_DIR, 'parity-policy.json'),
   parityPolicySchema: join(CONTRACTS_DIR, 'parity-policy.schema.json'),

@@ -112,8 +112,8 @@ export function runTimestamp(date = new Date()): string {
 }
 
 function contractDigests(): Record<string, string> {
-  const { openapi, asyncapi, khalaOrdering, runtimeEnvSchema, dbRoles, reportSchema, parityPolicy, parityPolicySchema, parityReportSchema, migrationsDir } = contractPaths;
-  const files = [openapi, asyncapi, khalaOrdering, runtimeEnvSchema, dbRoles, reportSchema, parityPolicy, parityPolicySchema, parityReportSchema];
+  const { openapi, asyncapi, khalaOrdering, runtimeEnvSchema, dbRoles, dbRolesSchema, reportSchema, parityPolicy, parityPolicySchema, parityReportSchema, migrationsDir } = contractPaths;
+  const files = [openapi, asyncapi, khalaOrdering, runtimeEnvSchema, dbRoles, dbRolesSchema, reportSchema, parityPolicy, parityPolicySchema, parityReportSchema];
   const digests = Object.fromEntries(files.map((file) => [relative(PACKAGE_ROOT, file), sha256Hex(readFileSync(file))]));
   // Migration checksums as the migration runner computes them (sha256 of the raw file).
   for (const migration of loadContractMigrations()) digests[relative(PACKAGE_ROOT, join(migrationsDir, `${migration.version}.sql`))] = migration.checksum;

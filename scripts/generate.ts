@@ -86,13 +86,14 @@ async function generateSchemaSnapshot(): Promise<string> {
 }
 
 export async function generateAll(): Promise<Record<string, string>> {
-  const [api, frames, env, report, parityReport, parityPolicy, snapshot] = await Promise.all([
+  const [api, frames, env, report, parityReport, parityPolicy, dbRoles, snapshot] = await Promise.all([
     generateRuntimeApi(),
     generateKhalaFrames(),
     generateFromJsonSchema(contractPaths.runtimeEnvSchema, 'RuntimeEnv'),
     generateFromJsonSchema(contractPaths.reportSchema, 'Report'),
     generateFromJsonSchema(contractPaths.parityReportSchema, 'ParityReport'),
     generateFromJsonSchema(contractPaths.parityPolicySchema, 'ParityPolicyFile'),
+    generateFromJsonSchema(contractPaths.dbRolesSchema, 'DbRolePolicy'),
     generateSchemaSnapshot(),
   ]);
   return {
@@ -102,6 +103,7 @@ export async function generateAll(): Promise<Record<string, string>> {
     'report.ts': report,
     'parity-report.ts': parityReport,
     'parity-policy.ts': parityPolicy,
+    'db-roles.ts': dbRoles,
     'schema-snapshot.json': snapshot,
   };
 }

@@ -11,6 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { contractPaths, loadContractMigrations, readJsonContract } from '../../contracts/contract-files.ts';
 import { loadParityPolicy } from '../parity/parity-policy.ts';
+import { loadDbRolePolicy } from '../roles/db-role-policy.ts';
 
 export interface LintFinding {
   contract: string;
@@ -29,7 +30,7 @@ export async function lintContracts(paths: Partial<typeof contractPaths> = {}): 
   for (const d of diagnostics) {
     if (d.severity === 0) findings.push({ contract: files.asyncapi, message: `${d.path.join('.')}: ${d.message}` });
   }
-  for (const schemaPath of [files.runtimeEnvSchema, files.reportSchema, files.parityPolicySchema, files.parityReportSchema]) {
+  for (const schemaPath of [files.runtimeEnvSchema, files.reportSchema, files.parityPolicySchema, files.parityReportSchema, files.dbRolesSchema]) {
     try {
       const ajv = new Ajv2020({ strict: false });
       addFormats.default(ajv);
@@ -37,6 +38,11 @@ export async function lintContracts(paths: Partial<typeof contractPaths> = {}): 
     } catch (error) {
       findings.push({ contract: schemaPath, message: (error as Error).message });
     }
+  }
+  try {
+    loadDbRolePolicy(files.dbRoles);
+  } catch (error) {
+    findings.push({ contract: files.dbRoles, message: (error as Error).message });
   }
   try {
     loadParityPolicy(files.parityPolicy);

@@ -2,40 +2,24 @@
  * The DB role isolation policy, contracts/db-roles.json (SPEC §2.5, seed 001), and the
  * expansion of its table patterns against a live schema.
  */
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { contractPaths, readJsonContract } from '../../contracts/contract-files.ts';
+import type { DbRolePolicy, PrivilegeRule, RolePolicy, TablePrivilege } from '../../contracts/generated/db-roles.ts';
+import { formatAjvErrors } from '../../contracts/openapi-operations.ts';
 
-export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE' | 'REFERENCES' | 'TRIGGER';
+export type { DbRolePolicy, PrivilegeRule, RolePolicy, TablePrivilege };
 export const ALL_TABLE_PRIVILEGES: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 
-/** One rule: privileges on tables of a schema (`*`, or names with `*` wildcards). */
-export interface PrivilegeRule {
-  schema: string;
-  /** USAGE on the schema. */
-  usage?: boolean;
-  /** CREATE on the schema. */
-  create?: boolean;
-  tables?: '*' | string[];
-  privileges?: (TablePrivilege | 'ALL')[];
-}
+let validatePolicy: ReturnType<Ajv2020['compile']> | undefined;
 
-export interface RolePolicy {
-  name: string;
-  purpose?: string;
-  owns_schemas?: string[];
-  grants: PrivilegeRule[];
-  forbidden: PrivilegeRule[];
-}
-
-export interface DbRolePolicy {
-  schema: 'runtime-gate.db-roles.v1';
-  runtime_schema: string;
-  control_schema: string;
-  roles: RolePolicy[];
-  public: { forbidden: PrivilegeRule[] };
-}
-
+/** Loads the policy, validated against contracts/db-roles.schema.json (a misspelt key must not silently match nothing). */
 export function loadDbRolePolicy(path: string = contractPaths.dbRoles): DbRolePolicy {
-  const { $comment: _, ...policy } = readJsonContract<DbRolePolicy & { $comment?: string }>(path);
+  validatePolicy ??= new Ajv2020({ allErrors: true, strict: false }).compile(readJsonContract(contractPaths.dbRolesSchema));
+  const value = readJsonContract<DbRolePolicy>(path);
+  if (!validatePolicy(value)) {
+    throw new Error(`${path} does not match contracts/db-roles.schema.json: ${formatAjvErrors(validatePolicy.errors).map((v) => `${v.path} ${v.message}`).join('; ')}`);
+  }
+  const { $comment: _, ...policy } = value;
   return policy;
 }
 
@@ -44,10 +28,12 @@ export function loadDbRolePolicy(path: string = contractPaths.dbRoles): DbRolePo
  * cluster, so tests that create, drop or alter roles use a prefix of their own.
  */
 export function withRolePrefix(policy: DbRolePolicy, prefix: string): DbRolePolicy {
-  return { ...policy, roles: policy.roles.map((role) => ({ ...role, name: `${prefix}${role.name}` })) };
+  const [first, ...rest] = policy.roles.map((role) => ({ ...role, name: `${prefix}${role.name}` }));
+  return { ...policy, roles: [first!, ...rest] };
 }
 
-export function expandPrivileges(privileges: PrivilegeRule['privileges'] = []): TablePrivilege[] {
+export function expandPrivileges(privileges: PrivilegeRule['privileges']): TablePrivilege[] {
+  if (!privileges) return [];
   return privileges.includes('ALL') ? [...ALL_TABLE_PRIVILEGES] : (privileges as TablePrivilege[]);
 }
 
