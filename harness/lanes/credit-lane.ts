@@ -4,14 +4,14 @@
  * envelope → settle, settle replay, failed verification, bad inputs. Settle runs only
  * on a target that declares a simulated payment backend, unless --allow-payments.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../contracts/contract-files.ts';
 import { type CheckContext, type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
 
 const CREDIT = '/internal/v1/credit';
 
 /** A deterministic 64-hex id owned by this probe run. */
 function probeHex(ctx: CheckContext, label: string): string {
-  return createHash('sha256').update(`${ctx.probeId}:${label}`).digest('hex');
+  return sha256Hex(`${ctx.probeId}:${label}`);
 }
 
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();

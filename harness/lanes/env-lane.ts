@@ -14,14 +14,14 @@ function targetEnvFile(inputs: Pick<LaneInputs, 'candidate' | 'envFiles'> | unde
 
 export function envLane(inputs?: Pick<LaneInputs, 'candidate' | 'envFiles'>): CheckDefinition[] {
   const files = inputs?.envFiles ?? [];
-  let checked: EnvCheckResult | undefined;
+  // Read and validated once, when the lane is built: the profiles decide which checks are optional.
+  const checked: EnvCheckResult | undefined = files.length > 0 ? checkEnvFiles(files.map((path) => ({ path }))) : undefined;
   const result = (): EnvCheckResult => {
-    if (files.length === 0) throw new CheckSkip('missing_input:env_file');
-    checked ??= checkEnvFiles(files.map((path) => ({ path })));
+    if (!checked) throw new CheckSkip('missing_input:env_file');
     return checked;
   };
   // Isolation needs a dev and a prod file; with fewer it is reported as skipped and optional.
-  const profiles = files.length > 0 ? checkEnvFiles(files.map((path) => ({ path }))).files.map((f) => f.profile) : [];
+  const profiles = checked?.files.map((f) => f.profile) ?? [];
   const bothProfiles = profiles.includes('dev') && profiles.includes('prod');
   const fingerprintFile = targetEnvFile(inputs);
   return [
@@ -53,10 +53,10 @@ export function envLane(inputs?: Pick<LaneInputs, 'candidate' | 'envFiles'>): Ch
       lane: 'env',
       description: "the target's config_fingerprint equals the one computed from its env file",
       optional: !fingerprintFile,
-      async run({ http, target, log }) {
-        const path = target.env_file ?? fingerprintFile;
+      async run({ http, log }) {
+        const path = fingerprintFile;
         if (!path) throw new CheckSkip('missing_input:env_file (the target has no env_file and more than one env file was given)');
-        const expected = expectedConfigFingerprint(path);
+        const expected = checked?.files.find((f) => f.path === path)?.configFingerprint ?? expectedConfigFingerprint(path);
         const r = await http.request({ method: 'GET', path: '/internal/v1/health' });
         expectThat(r.status === 200, `GET /internal/v1/health: expected 200, got ${r.status}`);
         const actual = r.json?.config_fingerprint;

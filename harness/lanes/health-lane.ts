@@ -2,15 +2,17 @@
  * The health lane (SPEC §4): liveness, readiness, the internal health document and
  * its schema, the running build sha against --expected-build-sha, and latency.
  */
+
 import { loadOpenApiContract } from '../../contracts/openapi-operations.ts';
 import { type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
+import { percentile } from '../report/samples-section.ts';
 
 export const LATENCY_SAMPLES = 20;
 export const LATENCY_P95_LIMIT_MS = 1000;
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+/** The p-th percentile of unsorted samples (0 when there are none). */
+function samplePercentile(samples: number[], p: number): number {
+  return samples.length === 0 ? 0 : percentile([...samples].sort((a, b) => a - b), p);
 }
 
 export function healthLane(): CheckDefinition[] {
@@ -75,9 +77,9 @@ export function healthLane(): CheckDefinition[] {
           samples.push(r.durationMs);
         }
         run.latencies['GET /healthz'] = samples;
-        const p95 = percentile(samples, 95);
+        const p95 = samplePercentile(samples, 95);
         expectThat(p95 <= LATENCY_P95_LIMIT_MS, `p95 ${p95} ms exceeds ${LATENCY_P95_LIMIT_MS} ms`);
-        return `p50=${percentile(samples, 50)} ms p95=${p95} ms max=${Math.max(...samples)} ms`;
+        return `p50=${samplePercentile(samples, 50)} ms p95=${p95} ms max=${Math.max(...samples)} ms`;
       },
     },
   ];

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { ErrorFrame, ServerFrame, UpdateBatchFrame } from '../../contracts/generated/khala-frames.ts';
+import type { components } from '../../contracts/generated/runtime-api.ts';
 import { type CheckContext, CheckSkip, expectThat } from '../check-runner.ts';
 import { KhalaClient, type KhalaClientOptions } from '../khala/khala-client.ts';
 import { KhalaProbe } from '../khala/khala-probe.ts';
@@ -214,18 +215,14 @@ export async function waitForSeq(probe: KhalaProbe, topic: string, seq: number, 
   }
 }
 
-export interface ClassLimits {
-  replay_budget_events: number;
-  retention_events: number;
-  max_payload_bytes: number;
-  publish_rate_per_second: number;
-}
+/** A topic class's limits as /internal/v1/khala/fanout/metrics declares them. */
+export type ClassLimits = components['schemas']['KhalaClassPolicy'];
 
 /** The target's declared limits for run_events (boundary checks need them small: a `test` profile). */
 export async function runEventsLimits(ctx: CheckContext): Promise<ClassLimits> {
   const r = await ctx.http.request({ method: 'GET', path: '/internal/v1/khala/fanout/metrics' });
   expectThat(r.status === 200, `GET /internal/v1/khala/fanout/metrics: expected 200, got ${r.status}`);
-  const limits = (r.json.classes as (ClassLimits & { topic_class: string })[]).find((c) => c.topic_class === 'run_events');
+  const limits = (r.json.classes as ClassLimits[]).find((c) => c.topic_class === 'run_events');
   expectThat(limits, 'fan-out metrics list no run_events class');
   return limits;
 }

@@ -167,28 +167,27 @@ class ParityRun {
     return summary;
   }
 
+  /** Records a skipped scenario in parity-report.json (with its reason) and skips the check. */
+  private async skip(ctx: CheckContext, scenario: ParityScenario, checkId: string, reason: string): Promise<never> {
+    this.comparisons.push(skipped(scenario.name, checkId, reason));
+    await this.publish(ctx);
+    throw new CheckSkip(reason);
+  }
+
   async runScenario(ctx: CheckContext, checkId: string, scenario: ParityScenario): Promise<string> {
     const baseline = this.baseline();
-    if (this.readOnly(ctx)) {
-      const reason = this.inputs.parityReadOnly ? 'read-only parity (--read-only-parity): existing topics are compared instead' : 'writes are not allowed on the candidate: existing topics are compared instead';
-      this.comparisons.push(skipped(scenario.name, checkId, reason));
-      await this.publish(ctx);
-      throw new CheckSkip(reason);
-    }
+    // Scenario checks need writes, so the runner already skipped them where the candidate takes none.
+    if (this.inputs.parityReadOnly) await this.skip(ctx, scenario, checkId, 'read-only parity (--read-only-parity): existing topics are compared instead');
     const ids = await this.identity(ctx);
     if (ids.baseline.authority_write_mode !== 'rust_active') {
-      throw new CheckSkip(`the baseline does not accept writes (authority_write_mode ${ids.baseline.authority_write_mode ?? 'unknown'})`);
+      await this.skip(ctx, scenario, checkId, `the baseline does not accept writes (authority_write_mode ${ids.baseline.authority_write_mode ?? 'unknown'})`);
     }
     const skip = scenario.skipReason?.({
       targets: { baseline, candidate: ctx.target },
       paymentBackends: { baseline: ids.baseline.payment_backend, candidate: ids.candidate.payment_backend },
       allowPayments: ctx.run.allowPayments,
     });
-    if (skip) {
-      this.comparisons.push(skipped(scenario.name, checkId, skip));
-      await this.publish(ctx);
-      throw new CheckSkip(skip);
-    }
+    if (skip) await this.skip(ctx, scenario, checkId, skip);
     const inputs: ScenarioInputs = { seed: this.seed, probeId: ctx.probeId, now: Date.now() };
     const runSide = async (role: ParityRole): Promise<{ recorder: ObservationRecorder; aborted?: string }> => {
       const side: ScenarioSide = {
@@ -229,7 +228,6 @@ class ParityRun {
   }
 
   async replayTopics(ctx: CheckContext, checkId: string): Promise<string> {
-    this.baseline();
     const pairs = topicPairs(this.baseline(), ctx.target);
     if (pairs.length === 0) {
       const reason = this.readOnly(ctx)

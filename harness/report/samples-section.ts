@@ -10,7 +10,8 @@ import { escapeXmlAttribute as attr, escapeXmlText as text } from './markup-esca
 /** Milliseconds per series label. */
 export type TimingSamples = Readonly<Record<string, readonly number[]>>;
 
-function percentile(sorted: readonly number[], p: number): number {
+/** The p-th percentile (nearest rank) of ascending `sorted` samples. */
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 

@@ -5,13 +5,13 @@
  * seeded and the time base is shared, so both targets derive the same deterministic ids.
  * Settles run only when both targets declare a simulated backend, unless --allow-payments.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../contracts/contract-files.ts';
 import { call, INTERNAL, need, type ParityScenario, type ScenarioSide } from './scenario.ts';
 
 const CREDIT = `${INTERNAL}/credit`;
 
 function hex(side: ScenarioSide, label: string): string {
-  return createHash('sha256').update(`${side.inputs.probeId}:parity:${label}`).digest('hex');
+  return sha256Hex(`${side.inputs.probeId}:parity:${label}`);
 }
 
 function at(side: ScenarioSide, seconds: number): string {
