@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it , vi } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { KhalaUpdate } from '../../contracts/generated/khala-frames.ts';
 import { payloadHash } from '../../contracts/payload-hash.ts';
@@ -85,9 +85,8 @@ describe('KhalaClient (K2)', () => {
     const client = new KhalaClient({ url, token: 't', topics: [TOPIC] });
     await client.start();
     await client.waitForSeq(TOPIC, 2, 2000);
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(client.anomalies.map((a) => `${a.kind}:${a.seq}`)).toEqual(expect.arrayContaining(['hash_mismatch:2', 'hash_changed:1'])), { timeout: 3000 });
     await client.close();
-    expect(client.anomalies.map((a) => `${a.kind}:${a.seq}`)).toEqual(expect.arrayContaining(['hash_mismatch:2', 'hash_changed:1']));
   });
 
   it('reconnects after a dropped connection and resumes after the last applied seq', async () => {
@@ -116,8 +115,7 @@ describe('KhalaClient (K2)', () => {
     });
     const client = new KhalaClient({ url, token: 't', topics: [TOPIC] });
     await client.start();
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.waitFor(() => expect(client.anomalies.filter((a) => a.kind === 'invalid_frame')).toHaveLength(2), { timeout: 3000 });
     await client.close();
-    expect(client.anomalies.filter((a) => a.kind === 'invalid_frame')).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@
  * Delivery under stress: K1 with aborted and held writes, resumes through 20 dropped
  * connections, multi-page replays, publish and payload limits, slow-consumer eviction.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { UpdateBatchFrame } from '../../contracts/generated/khala-frames.ts';
 import { KhalaClient } from '../../harness/khala/khala-client.ts';
 import { migrate } from '../../reference-server/db/migrate.ts';
@@ -58,10 +58,14 @@ describe('K1 gapless allocation', () => {
     try {
       probe.send({ type: 'subscribe', request_id: 'r', topics: [topic], resume_after: { [topic]: { seq: 2 } } });
       await probe.waitFor((f) => f.type === 'update_batch');
-      const held = t.api.call('POST', `/internal/v1/runs/${runId}/events`, { body: { event_type: 'run.step', idempotency_key: 'held', payload: { hold_ms: 600 } } });
-      await new Promise((r) => setTimeout(r, 100));
+      const held = t.api.call('POST', `/internal/v1/runs/${runId}/events`, { body: { event_type: 'run.step', idempotency_key: 'held', payload: { hold_ms: 2000 } } });
+      // Wait until the held write is inside its transaction (sleeping in the trigger), not a fixed time.
+      await vi.waitFor(async () => {
+        const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = current_database()`);
+        expect(rows.length).toBeGreaterThan(0);
+      }, { timeout: 5000, interval: 20 });
       const later = t.api.call('POST', `/internal/v1/runs/${runId}/events`, { body: { event_type: 'run.step', idempotency_key: 'later', payload: { n: 1 } } });
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 100)); // let `later` reach the server; the hold lasts 2 s
       // While seq 3 is held open, nothing after 2 is visible on any surface.
       const during = await t.api.call('GET', `/internal/v1/khala/topics/${encodeURIComponent(topic)}/messages?after_seq=2`, { token });
       expect(during.body.messages).toEqual([]);

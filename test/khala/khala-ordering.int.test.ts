@@ -263,10 +263,22 @@ describe('K3 and K8: one immutable ledger on every surface', () => {
 
   it('SSE with tail_ms stays open and streams events written meanwhile', async () => {
     const { runId } = await createRunWithEvents(t, 'owner', 1);
-    const streaming = fetch(`${t.url}/internal/v1/runs/${runId}/stream?cursor=0&tail_ms=700`, { headers: { authorization: `Bearer ${t.config.internalToken}` } }).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 150));
+    const response = await fetch(`${t.url}/internal/v1/runs/${runId}/stream?cursor=0&tail_ms=5000`, { headers: { authorization: `Bearer ${t.config.internalToken}` } });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const readUntil = async (id: number) => {
+      while (!new RegExp(`^id: ${id}$`, 'm').test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before id ${id}: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    // The replay is on the wire before the writes: what follows can only come from the tail.
+    await readUntil(1);
     await appendEvents(t, runId, 2, 10);
-    const text = await streaming;
+    await readUntil(3);
+    await reader.cancel();
     expect([...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual([1, 2, 3]);
   });
 });

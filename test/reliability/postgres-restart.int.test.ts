@@ -7,7 +7,7 @@
  * exactly the journal.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate } from '../../reference-server/db/migrate.ts';
 import { createPool } from '../../reference-server/db/pool.ts';
 import { isDatabaseUnavailable } from '../../reference-server/db/transaction.ts';
@@ -83,9 +83,10 @@ describe('PostgreSQL restarted under load', () => {
     await cluster.start();
     // A subscriber that connects right after the restart replays from seq 0.
     subscribers.push(await startSubscriber({ wsUrl: () => wsUrl, topics: topics.slice(2), owner }));
-    await sleep(1500);
+    // Conditions, not fixed times: ready again, then acknowledging writes again (bounded).
+    await vi.waitFor(async () => expect((await fetch(`${t.url}/readyz`)).status).toBe(200), { timeout: 20_000, interval: 100 });
     const ackedAfterRestart = writers.stats.acked.size;
-    await sleep(500);
+    await vi.waitFor(() => expect(writers.stats.acked.size).toBeGreaterThan(ackedAfterRestart + 10), { timeout: 20_000, interval: 50 });
     await writers.stop();
     await readiness.stop();
     const { stats } = writers;
