@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { ErrorFrame, KhalaSnapshot, KhalaUpdate, ServerFrame, StaleCursorDetails, SubscribeFrame } from '../../contracts/generated/khala-frames.ts';
 import { khalaFrameValidator } from '../../contracts/khala-frame-schemas.ts';
+import { formatAjvErrors } from '../../contracts/openapi-operations.ts';
 import { payloadHash } from '../../contracts/payload-hash.ts';
 
 export interface TopicCursor {
@@ -290,7 +291,7 @@ export class KhalaClient extends EventEmitter {
     if (this.recordFrames) this.frames.push(frame);
     if (this.options.validateFrames !== false) {
       const validate = khalaFrameValidator('ServerFrame');
-      if (!validate(frame)) this.anomaly('invalid_frame', `${(frame as { type?: string }).type ?? '?'} frame does not match the contract: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+      if (!validate(frame)) this.anomaly('invalid_frame', `${(frame as { type?: string }).type ?? '?'} frame does not match the contract: ${formatAjvErrors(validate.errors).slice(0, 3).map((v) => `${v.path} ${v.message}`).join('; ')}`);
     }
     switch (frame.type) {
       case 'subscribed':

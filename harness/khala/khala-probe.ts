@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import type { ServerFrame } from '../../contracts/generated/khala-frames.ts';
 import { khalaFrameValidator } from '../../contracts/khala-frame-schemas.ts';
+import { formatAjvErrors } from '../../contracts/openapi-operations.ts';
 
 export class KhalaProbe {
   readonly frames: ServerFrame[] = [];
@@ -25,7 +26,7 @@ export class KhalaProbe {
         return;
       }
       const validate = khalaFrameValidator('ServerFrame');
-      if (!validate(frame)) this.invalidFrames.push(`${text.slice(0, 200)}: ${JSON.stringify(validate.errors?.slice(0, 2))}`);
+      if (!validate(frame)) this.invalidFrames.push(`${text.slice(0, 200)}: ${formatAjvErrors(validate.errors).slice(0, 2).map((v) => `${v.path} ${v.message}`).join('; ')}`);
       this.frames.push(frame);
       this.waiters = this.waiters.filter((w) => {
         if (!w.predicate(frame)) return true;

@@ -11,6 +11,7 @@ import { type CheckContext, CheckSkip, expectThat } from '../check-runner.ts';
 import { KhalaClient, type KhalaClientOptions } from '../khala/khala-client.ts';
 import { KhalaProbe } from '../khala/khala-probe.ts';
 import { type Observation, ObservationLedger } from '../khala/observation-ledger.ts';
+import { parseSse } from '../scenarios/scenario.ts';
 import type { TargetSpec } from '../target.ts';
 import type { TargetHttp } from '../target-http.ts';
 
@@ -106,19 +107,11 @@ export async function sseLedger(ctx: CheckContext, runId: string, cursor = 0): P
   expectThat(r.status === 200, `SSE /internal/v1/runs/${runId}/stream?cursor=${cursor}: expected 200, got ${r.status}`);
   const topic = `run:${runId}:events`;
   const ledger: Observation[] = [];
-  for (const block of r.text.split(/\r?\n\r?\n/)) {
-    const lines = block.split(/\r?\n/).filter((line) => line && !line.startsWith(':'));
-    if (lines.length === 0) continue;
-    const id = lines.find((line) => line.startsWith('id:'))?.slice(3).trim();
-    const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart()).join('\n');
-    let parsed: { seq: number; payload_hash: string; payload: unknown };
-    try {
-      parsed = JSON.parse(data);
-    } catch {
-      expectThat(false, `SSE frame data is not JSON: ${data.slice(0, 200)}`);
-    }
-    expectThat(String(parsed.seq) === id, `SSE frame id ${id} differs from its data seq ${parsed.seq}`);
-    ledger.push({ topic, seq: parsed.seq, payload_hash: parsed.payload_hash, payload: parsed.payload });
+  for (const frame of parseSse(r.text)) {
+    const data = frame.data as { seq?: number; payload_hash?: string; payload?: unknown } | string;
+    expectThat(typeof data === 'object' && data !== null, `SSE frame data is not JSON: ${String(data).slice(0, 200)}`);
+    expectThat(String(data.seq) === frame.id, `SSE frame id ${frame.id} differs from its data seq ${data.seq}`);
+    ledger.push({ topic, seq: data.seq!, payload_hash: data.payload_hash!, payload: data.payload });
   }
   observations(ctx).recordAll(`sse ${topic}`, ledger);
   return ledger;

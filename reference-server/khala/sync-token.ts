@@ -5,10 +5,12 @@
  *
  * @see contracts/khala.asyncapi.yaml (HandshakeDenyReasonCode)
  */
+
 import { randomUUID } from 'node:crypto';
 import { compactVerify, SignJWT } from 'jose';
 import type { HandshakeDenyReasonCode, SyncTokenClaims } from '../../contracts/generated/khala-frames.ts';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
+import { readBearerToken } from '../http/internal-auth.ts';
 
 /** Clock tolerance for exp, nbf and iat (SPEC §2.2). */
 export const CLOCK_TOLERANCE_SECONDS = 30;
@@ -51,10 +53,7 @@ export async function mintSyncToken(config: RuntimeConfig['sync'], request: Mint
 
 /** Extracts the sync token: `Authorization: Bearer` wins over the `access_token` query parameter (browsers). */
 export function readSyncToken(authorization: string | undefined, accessToken: string | null | undefined): { token?: string; reason?: TokenDenyReason } {
-  if (authorization !== undefined && authorization !== '') {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match ? { token: match[1]! } : { reason: 'invalid_authorization_scheme' };
-  }
+  if (authorization !== undefined && authorization !== '') return readBearerToken(authorization);
   if (accessToken) return { token: accessToken };
   return { reason: 'missing_authorization' };
 }
