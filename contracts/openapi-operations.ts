@@ -120,10 +120,14 @@ async function compileContract(path: string): Promise<OpenApiContract> {
         const content = (response as OpenAPIV3_1.ResponseObject).content ?? {};
         const [contentType, media] = Object.entries(content)[0] ?? [];
         const schema = (media as OpenAPIV3_1.MediaTypeObject | undefined)?.schema;
-        responses.set(status, {
-          ...(contentType ? { contentType } : {}),
-          ...(schema && contentType === 'application/json' ? { validate: bodyAjv.compile(schema) } : {}),
-        });
+        const entry: { contentType?: string; validate?: ValidateFunction } = contentType ? { contentType } : {};
+        if (schema && contentType === 'application/json') {
+          // Compiled on first use: the server never validates its own responses, so its start-up
+          // does not pay for ~100 response validators only the harness and the tests need.
+          let compiled: ValidateFunction | undefined;
+          Object.defineProperty(entry, 'validate', { enumerable: true, get: () => (compiled ??= bodyAjv.compile(schema)) });
+        }
+        responses.set(status, entry);
       }
       const security = (op.security ?? globalSecurity).flatMap((requirement) => Object.keys(requirement));
       const pathPattern = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '([^/]+)')}$`);
