@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
-import type { SyncTokenClaims } from '../../contracts/generated/khala-frames.ts';
+import type { KhalaUpdate, SyncTokenClaims } from '../../contracts/generated/khala-frames.ts';
 import type { components } from '../../contracts/generated/runtime-api.ts';
 import type { RuntimeConfig } from '../config/runtime-config.ts';
 import { ApiError } from '../http/api-error.ts';
@@ -15,7 +15,7 @@ import type { KhalaHub } from '../khala/khala-hub.ts';
 import type { KhalaMetrics } from '../khala/khala-metrics.ts';
 import { readSyncToken, type TokenRevocations, verifySyncToken } from '../khala/sync-token.ts';
 import { checkTopicAccess } from '../khala/topic-access.ts';
-import { parseUpdates, readJournalPage, readTopicWindow, readTopicWindows, staleCursorDetails, staleReasons, type TopicWindow } from '../khala/topic-journal.ts';
+import { type JournalUpdate, parseUpdates, readJournalPage, readTopicWindow, readTopicWindows, staleCursorDetails, staleReasons, type TopicWindow } from '../khala/topic-journal.ts';
 import { QOS_TIER, runTopic } from '../khala/topics.ts';
 
 type TopicClass = components['schemas']['TopicClass'];
@@ -32,6 +32,21 @@ export interface KhalaRouteDeps {
 const claimsByRequest = new WeakMap<FastifyRequest, SyncTokenClaims>();
 
 /** The `syncToken` security scheme: a valid Khala sync token, its claims kept for the handler. */
+/**
+ * The SSE frame of one journal update, built once per update object: live updates are
+ * shared by every subscriber of a topic, so N SSE streams do not parse the JSON N times.
+ */
+const sseFrames = new WeakMap<JournalUpdate, string>();
+function sseFrame(update: JournalUpdate): string {
+  let frame = sseFrames.get(update);
+  if (frame === undefined) {
+    const { seq, event_type, payload, payload_hash } = JSON.parse(update.json) as KhalaUpdate;
+    frame = `event: message\nid: ${seq}\ndata: ${JSON.stringify({ seq, event_type, payload, payload_hash })}\n\n`;
+    sseFrames.set(update, frame);
+  }
+  return frame;
+}
+
 export function createSyncTokenCheck(config: RuntimeConfig, revocations: TokenRevocations): SecurityCheck {
   return async (request) => {
     const { token, reason } = readSyncToken(request.headers.authorization, undefined);
@@ -120,9 +135,7 @@ export function khalaRoutes(deps: KhalaRouteDeps): Record<string, OperationHandl
           deliver: (_topic, updates, replayComplete) => {
             if (ended || raw.destroyed) return false;
             let text = '';
-            for (const update of parseUpdates(updates)) {
-              text += `event: message\nid: ${update.seq}\ndata: ${JSON.stringify({ seq: update.seq, event_type: update.event_type, payload: update.payload, payload_hash: update.payload_hash })}\n\n`;
-            }
+            for (const update of updates) text += sseFrame(update);
             if (text) raw.write(text);
             // Without tail_ms the stream closes once it has caught up to the head it started with.
             if (replayComplete && tailMs === 0) setImmediate(end);
