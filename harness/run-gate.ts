@@ -38,6 +38,8 @@ export interface LaneInputs {
   paritySeed?: number;
   /** The run's shard (parity: comparing nothing blocks only in an unsharded run). */
   shard?: { index: number; count: number };
+  /** What the targets' /internal/v1/health said in the preflight (read once per run). */
+  identities?: { candidate: TargetIdentity; baseline?: TargetIdentity };
   /** Where lanes may write extra artifacts (e.g. parity-report.json); the report folder. */
   artifacts: Map<string, unknown>;
 }
@@ -142,18 +144,34 @@ export function planLanes(options: RunGateOptions): { lane: Lane; required: bool
   });
 }
 
+/** What a target's /internal/v1/health says about it (null where it did not answer). */
+export interface TargetIdentity {
+  build_sha: string | null;
+  service: string | null;
+  authority_write_mode: string | null;
+  payment_backend: string | null;
+}
+
+function identityOf(health: { status: number; json: any } | undefined): TargetIdentity {
+  const json = health?.status === 200 ? health.json : undefined;
+  const str = (value: unknown) => (typeof value === 'string' ? value : null);
+  return { build_sha: str(json?.build_sha), service: str(json?.service), authority_write_mode: str(json?.authority_write_mode), payment_backend: str(json?.payment_backend) };
+}
+
+/** A GET that never outlives the run: at most 5 s and never more than the run has left; undefined when unanswered. */
+function boundedGet(target: TargetSpec, path: string, runDeadline: number, runSignal: AbortSignal) {
+  const remaining = runDeadline - Date.now();
+  if (remaining <= 0) return Promise.resolve(undefined);
+  return new TargetHttp(target, [], 'preflight', runSignal, () => {}, Math.min(5000, remaining)).request({ method: 'GET', path }).catch(() => undefined);
+}
+
 /**
  * Who the target is and whether it takes writes, before any lane runs. Bounded by the
  * run's deadline like everything else: a target that never answers cannot hold the run
  * here (each request gets at most 5 s and never more than the run has left).
  */
-async function preflight(target: TargetSpec, run: RunState, options: RunGateOptions, runDeadline: number, runSignal: AbortSignal): Promise<{ buildSha: string | null; service: string | null }> {
-  const noop = () => {};
-  const request = (path: string) => {
-    const remaining = runDeadline - Date.now();
-    if (remaining <= 0) return Promise.resolve(undefined);
-    return new TargetHttp(target, [], 'preflight', runSignal, noop, Math.min(5000, remaining)).request({ method: 'GET', path }).catch(() => undefined);
-  };
+async function preflight(target: TargetSpec, run: RunState, options: RunGateOptions, runDeadline: number, runSignal: AbortSignal): Promise<TargetIdentity> {
+  const request = (path: string) => boundedGet(target, path, runDeadline, runSignal);
   const waitUntil = Math.min(runDeadline, Date.now() + (options.waitReadySeconds ?? 0) * 1000);
   let health: Awaited<ReturnType<typeof request>>;
   for (;;) {
@@ -165,26 +183,21 @@ async function preflight(target: TargetSpec, run: RunState, options: RunGateOpti
     options.onProgress?.(`waiting for ${target.base_url}/readyz${target.expected_build_sha ? ` and build_sha ${target.expected_build_sha}` : ''}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const json = health?.status === 200 ? health.json : undefined;
-  run.writeMode = json?.authority_write_mode;
-  run.paymentBackend = json?.payment_backend;
+  const identity = identityOf(health);
+  run.writeMode = identity.authority_write_mode ?? undefined;
+  run.paymentBackend = identity.payment_backend ?? undefined;
   run.noWrites = options.noWrites ?? false;
   run.allowWrites = !options.noWrites && run.writeMode === 'rust_active';
   // The 5xx counter before any lane ran, here so every shard and --checks selection has it.
   const metrics = await request('/metrics');
   if (metrics?.status === 200) run.metrics5xxBefore = count5xx(metrics.text);
-  return { buildSha: typeof json?.build_sha === 'string' ? json.build_sha : null, service: typeof json?.service === 'string' ? json.service : null };
+  return identity;
 }
 
-/** report.targets entry of the parity baseline: its identity from /internal/v1/health (5 s deadline). */
-async function describeBaseline(baseline: TargetSpec): Promise<Target> {
-  const http = new TargetHttp(baseline, [], 'preflight', new AbortController().signal, () => {}, 5000);
-  const health = await http.request({ method: 'GET', path: '/internal/v1/health' }).catch(() => undefined);
-  const json = health?.status === 200 ? health.json : undefined;
-  const str = (value: unknown) => (typeof value === 'string' ? value : null);
+function baselineTarget(baseline: TargetSpec, identity: TargetIdentity): Target {
   return {
-    role: 'baseline', name: baseline.name, base_url: baseline.base_url, build_sha: str(json?.build_sha), expected_build_sha: baseline.expected_build_sha ?? null,
-    service: str(json?.service), authority_write_mode: str(json?.authority_write_mode), profile: baseline.profile ?? 'live',
+    role: 'baseline', name: baseline.name, base_url: baseline.base_url, build_sha: identity.build_sha, expected_build_sha: baseline.expected_build_sha ?? null,
+    service: identity.service, authority_write_mode: identity.authority_write_mode, profile: baseline.profile ?? 'live',
   };
 }
 
@@ -223,11 +236,12 @@ interface RunContext {
 
 async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, probeId, dir, run, redact, runDeadline, runSignal }: RunContext): Promise<RunGateResult> {
   const identity = await preflight(options.candidate, run, options, runDeadline, runSignal);
-  options.onProgress?.(`target ${options.candidate.base_url}: build_sha=${identity.buildSha ?? '?'} authority_write_mode=${run.writeMode ?? '?'}${run.allowWrites ? '' : ' (write checks skipped)'}`);
+  const baselineIdentity = options.baseline ? identityOf(await boundedGet(options.baseline, '/internal/v1/health', runDeadline, runSignal)) : undefined;
+  options.onProgress?.(`target ${options.candidate.base_url}: build_sha=${identity.build_sha ?? '?'} authority_write_mode=${run.writeMode ?? '?'}${run.allowWrites ? '' : ' (write checks skipped)'}`);
 
   const plan = planLanes(options);
   const artifacts = new Map<string, unknown>();
-  const inputs: LaneInputs = { candidate: options.candidate, artifacts, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.envFiles ? { envFiles: options.envFiles } : {}) };
+  const inputs: LaneInputs = { candidate: options.candidate, artifacts, identities: { candidate: identity, ...(baselineIdentity ? { baseline: baselineIdentity } : {}) }, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.envFiles ? { envFiles: options.envFiles } : {}) };
   if (options.maxWarnings !== undefined) inputs.maxWarnings = options.maxWarnings;
   if (options.blockOnCritical !== undefined) inputs.blockOnCritical = options.blockOnCritical;
   if (options.parityReadOnly !== undefined) inputs.parityReadOnly = options.parityReadOnly;
@@ -268,8 +282,8 @@ async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, p
   const parity = artifacts.get('parity-summary') as ParitySummary | undefined;
   const decision = decideGate(checks, mode, parity);
   const target: Target = {
-    role: 'candidate', name: options.candidate.name, base_url: options.candidate.base_url, build_sha: identity.buildSha,
-    expected_build_sha: options.candidate.expected_build_sha ?? null, service: identity.service, authority_write_mode: run.writeMode ?? null,
+    role: 'candidate', name: options.candidate.name, base_url: options.candidate.base_url, build_sha: identity.build_sha,
+    expected_build_sha: options.candidate.expected_build_sha ?? null, service: identity.service, authority_write_mode: identity.authority_write_mode,
     profile: options.candidate.profile ?? 'live',
   };
   const report: Report = {
@@ -281,7 +295,7 @@ async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, p
     shard,
     harness_version: PACKAGE_VERSION,
     contract_digests: contractDigests(),
-    targets: options.baseline ? [target, await describeBaseline(options.baseline)] : [target],
+    targets: options.baseline && baselineIdentity ? [target, baselineTarget(options.baseline, baselineIdentity)] : [target],
     lanes: plan.map(({ lane, required }) => {
       const laneChecks = checks.filter((c) => c.lane === lane);
       return { lane, required, status: deriveLaneStatus(laneChecks) };

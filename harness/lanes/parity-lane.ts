@@ -72,7 +72,6 @@ function topicPairs(baseline: TargetSpec, candidate: TargetSpec): { baseline: Pa
 /** State of the lane over one run: policy, identities, the diff sink and the comparisons so far. */
 class ParityRun {
   private policyLoaded: ParityPolicy | undefined;
-  private identities: Promise<{ baseline: ParityIdentity & { payment_backend: string | null }; candidate: ParityIdentity & { payment_backend: string | null } }> | undefined;
   readonly comparisons: ParityComparison[] = [];
   readonly sink: DiffSink;
   readonly baselineExchanges: Exchange[] = [];
@@ -108,26 +107,12 @@ class ParityRun {
     return { ...ctx, target, log, http: new TargetHttp(target, exchanges, checkId, ctx.signal, log) };
   }
 
-  identity(ctx: CheckContext): Promise<{ baseline: ParityIdentity & { payment_backend: string | null }; candidate: ParityIdentity & { payment_backend: string | null } }> {
-    this.identities ??= (async () => {
-      const read = async (role: ParityRole) => {
-        const side = this.side(ctx, 'parity.identity', role);
-        const r = await side.http.request({ method: 'GET', path: '/internal/v1/health', timeoutMs: 5000 }).catch(() => undefined);
-        const json = r?.status === 200 ? r.json : undefined;
-        const str = (v: unknown) => (typeof v === 'string' ? v : null);
-        return {
-          name: side.target.name,
-          base_url: side.target.base_url,
-          build_sha: str(json?.build_sha),
-          service: str(json?.service),
-          authority_write_mode: str(json?.authority_write_mode),
-          payment_backend: str(json?.payment_backend),
-        };
-      };
-      const [baseline, candidate] = await Promise.all([read('baseline'), read('candidate')]);
-      return { baseline, candidate };
-    })();
-    return this.identities;
+  /** Both targets as their /internal/v1/health described them in runGate's preflight. */
+  identity(ctx: CheckContext): { baseline: ParityIdentity & { payment_backend: string | null }; candidate: ParityIdentity & { payment_backend: string | null } } {
+    const ids = this.inputs.identities;
+    if (!ids?.baseline) throw new Error('the parity lane runs inside runGate, which reads both targets\u2019 identities first');
+    const baseline = this.baseline();
+    return { baseline: { name: baseline.name, base_url: baseline.base_url, ...ids.baseline }, candidate: { name: ctx.target.name, base_url: ctx.target.base_url, ...ids.candidate } };
   }
 
   readOnly(ctx: CheckContext): boolean {
@@ -136,7 +121,7 @@ class ParityRun {
 
   /** Rebuilds parity-report.json and the summary from everything compared so far. */
   async publish(ctx: CheckContext): Promise<ParityReport> {
-    const ids = await this.identity(ctx);
+    const ids = this.identity(ctx);
     const strip = ({ payment_backend: _, ...identity }: ParityIdentity & { payment_backend: string | null }) => identity;
     const report = assertValidParityReport(
       buildParityReport({
@@ -178,7 +163,7 @@ class ParityRun {
     const baseline = this.baseline();
     // Scenario checks need writes, so the runner already skipped them where the candidate takes none.
     if (this.inputs.parityReadOnly) await this.skip(ctx, scenario, checkId, 'read-only parity (--read-only-parity): existing topics are compared instead');
-    const ids = await this.identity(ctx);
+    const ids = this.identity(ctx);
     if (ids.baseline.authority_write_mode !== 'rust_active') {
       await this.skip(ctx, scenario, checkId, `the baseline does not accept writes (authority_write_mode ${ids.baseline.authority_write_mode ?? 'unknown'})`);
     }
