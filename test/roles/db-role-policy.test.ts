@@ -26,9 +26,13 @@ describe('loadDbRolePolicy', () => {
   });
 
   it.each([
-    ['a misspelt privileges key', (p: any) => void (p.roles[1].forbidden[0].privilges = p.roles[1].forbidden[0].privileges), /roles\[1\].forbidden\[0\] unknown field privilges/],
+    ['a misspelt privileges key', (p: any) => {
+        p.roles[1].forbidden[0].privilges = p.roles[1].forbidden[0].privileges;
+      }, /roles\[1\].forbidden\[0\] unknown field privilges/],
     ['an unknown privilege', (p: any) => void p.roles[1].forbidden[0].privileges.push('DROP'), /privileges/],
-    ['an empty privilege list', (p: any) => void (p.roles[2].grants[0].privileges = []), /privileges/],
+    ['an empty privilege list', (p: any) => {
+        p.roles[2].grants[0].privileges = [];
+      }, /privileges/],
     ['a missing public section', (p: any) => void delete p.public, /public/],
   ])('refuses %s', (_name, change, message) => {
     expect(() => loadDbRolePolicy(policyFile(change))).toThrow(message);
