@@ -158,11 +158,15 @@ function identityOf(health: { status: number; json: any } | undefined): TargetId
   return { build_sha: str(json?.build_sha), service: str(json?.service), authority_write_mode: str(json?.authority_write_mode), payment_backend: str(json?.payment_backend) };
 }
 
-/** A GET that never outlives the run: at most 5 s and never more than the run has left; undefined when unanswered. */
+/**
+ * A preflight GET that never eats the run: at most 5 s and at most a quarter of what the
+ * run has left (a target that hangs here leaves the checks time to name the cause);
+ * undefined when unanswered.
+ */
 function boundedGet(target: TargetSpec, path: string, runDeadline: number, runSignal: AbortSignal) {
   const remaining = runDeadline - Date.now();
   if (remaining <= 0) return Promise.resolve(undefined);
-  return new TargetHttp(target, [], 'preflight', runSignal, () => {}, Math.min(5000, remaining)).request({ method: 'GET', path }).catch(() => undefined);
+  return new TargetHttp(target, [], 'preflight', runSignal, () => {}, Math.min(5000, remaining / 4)).request({ method: 'GET', path }).catch(() => undefined);
 }
 
 /**
@@ -174,10 +178,12 @@ async function preflight(target: TargetSpec, run: RunState, options: RunGateOpti
   const request = (path: string) => boundedGet(target, path, runDeadline, runSignal);
   const waitUntil = Math.min(runDeadline, Date.now() + (options.waitReadySeconds ?? 0) * 1000);
   let health: Awaited<ReturnType<typeof request>>;
+  let metrics: Awaited<ReturnType<typeof request>>;
   for (;;) {
-    // In parallel: a slow target costs one request's time here, not three.
-    const [ready, healthz, internal] = await Promise.all([request('/readyz'), request('/healthz'), request('/internal/v1/health')]);
+    // In parallel: a slow target costs one request's time here, not four.
+    const [ready, healthz, internal, scraped] = await Promise.all([request('/readyz'), request('/healthz'), request('/internal/v1/health'), request('/metrics')]);
     health = internal;
+    metrics = scraped;
     const shaOk = !target.expected_build_sha || healthz?.json?.build_sha === target.expected_build_sha;
     if ((ready?.status === 200 && shaOk) || Date.now() >= waitUntil) break;
     options.onProgress?.(`waiting for ${target.base_url}/readyz${target.expected_build_sha ? ` and build_sha ${target.expected_build_sha}` : ''}`);
@@ -189,7 +195,6 @@ async function preflight(target: TargetSpec, run: RunState, options: RunGateOpti
   run.noWrites = options.noWrites ?? false;
   run.allowWrites = !options.noWrites && run.writeMode === 'rust_active';
   // The 5xx counter before any lane ran, here so every shard and --checks selection has it.
-  const metrics = await request('/metrics');
   if (metrics?.status === 200) run.metrics5xxBefore = count5xx(metrics.text);
   return identity;
 }
