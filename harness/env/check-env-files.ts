@@ -111,7 +111,8 @@ function findSharedState(dev: LoadedFile, prod: LoadedFile): IsolationViolation[
   if (dev.values.RUNTIME_DATA_DIR && prod.values.RUNTIME_DATA_DIR && pathsOverlap(dev.values.RUNTIME_DATA_DIR, prod.values.RUNTIME_DATA_DIR)) {
     add('RUNTIME_DATA_DIR', `share persistence paths (${dev.values.RUNTIME_DATA_DIR} and ${prod.values.RUNTIME_DATA_DIR})`);
   }
-  for (const secret of ['RUNTIME_SYNC_TOKEN_SIGNING_KEY', 'RUNTIME_INTERNAL_TOKEN']) {
+  // Every secret of the env schema (DATABASE_URL is compared above, by the database it names).
+  for (const secret of Object.keys(variableSpecs()).filter((name) => variableSpecs()[name]!['x-secret'] && name !== 'DATABASE_URL')) {
     if (dev.values[secret] && dev.values[secret] === prod.values[secret]) add(secret, 'use the same value');
   }
   return out;
