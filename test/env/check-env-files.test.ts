@@ -68,8 +68,8 @@ describe('checkEnvFiles', () => {
       `DATABASE_URL: dev (${dev}) and prod (${prod}) point at the same database`,
       `RUNTIME_INSTANCE_ID: dev (${dev}) and prod (${prod}) share the instance id runtime-prod-1`,
       `RUNTIME_DATA_DIR: dev (${dev}) and prod (${prod}) share persistence paths (/var/lib/runtime and /var/lib/runtime/prod)`,
-      `RUNTIME_SYNC_TOKEN_SIGNING_KEY: dev (${dev}) and prod (${prod}) use the same value`,
       `RUNTIME_INTERNAL_TOKEN: dev (${dev}) and prod (${prod}) use the same value`,
+      `RUNTIME_SYNC_TOKEN_SIGNING_KEY: dev (${dev}) and prod (${prod}) use the same value`,
     ]);
   });
 
@@ -105,7 +105,7 @@ describe('secrets never appear in output', () => {
     const named = [...result.files.flatMap((f) => f.violations.map((v) => v.variable)), ...result.isolation.map((v) => v.variable)];
     expect(named).toEqual(expect.arrayContaining(['RUNTIME_INTERNAL_TOKEN', 'RUNTIME_SYNC_TOKEN_SIGNING_KEY', 'DATABASE_URL']));
     // dev is compared with both prod files (bad.env's URL has another scheme but the same host, port and database).
-    expect(result.isolation.map((v) => `${v.variable} ${v.prod === prod ? 'prod' : 'bad'}`)).toEqual(['DATABASE_URL prod', 'RUNTIME_SYNC_TOKEN_SIGNING_KEY prod', 'RUNTIME_INTERNAL_TOKEN prod', 'DATABASE_URL bad', 'RUNTIME_SYNC_TOKEN_SIGNING_KEY bad', 'RUNTIME_INTERNAL_TOKEN bad']);
+    expect(result.isolation.map((v) => `${v.variable} ${v.prod === prod ? 'prod' : 'bad'}`)).toEqual(['DATABASE_URL prod', 'RUNTIME_INTERNAL_TOKEN prod', 'RUNTIME_SYNC_TOKEN_SIGNING_KEY prod', 'DATABASE_URL bad', 'RUNTIME_INTERNAL_TOKEN bad', 'RUNTIME_SYNC_TOKEN_SIGNING_KEY bad']);
     // …and no value of one appears anywhere.
     const bin = join(PACKAGE_ROOT, 'bin', 'runtime-gate.mjs');
     const outputs = [JSON.stringify(result), formatEnvCheck(result)];
