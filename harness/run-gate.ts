@@ -19,7 +19,7 @@ import { khalaLane } from './lanes/khala-lane.ts';
 import { count5xx, observabilityLane } from './lanes/observability-lane.ts';
 import { parityLane } from './lanes/parity-lane.ts';
 import { rolesLane } from './lanes/roles-lane.ts';
-import { countTotals, decideGate, deriveLaneStatus, evidenceLine, type ParitySummary, writeReportFolder } from './report/index.ts';
+import { assertReportFolderFree, countTotals, decideGate, deriveLaneStatus, evidenceLine, type ParitySummary, writeReportFolder } from './report/index.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
 import { TargetHttp } from './target-http.ts';
 
@@ -212,6 +212,8 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   const runId = runTimestamp(startedAt);
   const probeId = `runtime-gate-probe-${runId.toLowerCase()}-${randomBytes(3).toString('hex')}`;
   const dir = options.outDir ?? join(PACKAGE_ROOT, 'reports', runId);
+  // Before any lane runs: a run whose report cannot be written is refused, not wasted.
+  assertReportFolderFree(dir);
   const run: RunState = { exchanges: [], allowWrites: false, allowPayments: options.allowPayments ?? false, latencies: {} };
   const secrets = [...targetSecrets(options.candidate), ...(options.baseline ? targetSecrets(options.baseline) : [])];
   const redact = (text: string) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);

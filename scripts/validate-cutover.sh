@@ -27,7 +27,11 @@ for env in STAGING PROD; do
   [ -n "$url" ] || { echo "validate-cutover: ${url_var} not set; skipping ${env,,}"; continue; }
   token_var="${env}_RUNTIME_INTERNAL_TOKEN"
   sha_var="${env}_EXPECTED_BUILD_SHA"
-  args=(validate --target "$url" --mode "$mode" --out "reports/${stamp}-${env,,}")
+  # Reports are never overwritten: a second run within the same second gets its own folder.
+  out="reports/${stamp}-${env,,}"
+  n=1
+  while [ -e "$out" ]; do n=$((n + 1)); out="reports/${stamp}-${env,,}-${n}"; done
+  args=(validate --target "$url" --mode "$mode" --out "$out")
   # An env: reference, so the token never shows on a command line (ps).
   if [ -n "${!token_var:-}" ]; then export "${token_var?}"; args+=(--internal-token "env:${token_var}"); fi
   [ -n "${!sha_var:-}" ] && args+=(--expected-build-sha "${!sha_var}")

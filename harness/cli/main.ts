@@ -192,6 +192,7 @@ async function commandValidate(args: string[]): Promise<number> {
     },
   });
   const { ALL_LANES, runGate, listChecks } = await import('../run-gate.ts');
+  const { ReportFolderError } = await import('../report/index.ts');
   if (values['list-checks']) {
     for (const line of await listChecks()) process.stdout.write(`${line}\n`);
     return 0;
@@ -257,7 +258,7 @@ async function commandValidate(args: string[]): Promise<number> {
     }
     return result.exitCode;
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
+    if (error instanceof ConfigError || error instanceof ReportFolderError) throw new UsageError(error.message);
     throw error;
   }
 }

@@ -7,7 +7,7 @@ export { countTotals, decideGate, type GateDecision, type GateMode, listFailingC
 export { deriveLaneStatus } from './lane-summary.ts';
 export { MANIFEST_FILE, SIGNATURE_FILE, type SignKey, type VerifyKey } from './manifest.ts';
 export { MergeError, type MergeReportOptions, type MergeReportResult, mergeReportFolders } from './merge-reports.ts';
-export { evidenceLine, type ReportFolderResult, type WriteReportOptions, writeReportFolder } from './report-folder.ts';
+export { assertReportFolderFree, evidenceLine, ReportFolderError, type ReportFolderResult, type WriteReportOptions, writeReportFolder } from './report-folder.ts';
 export { logPathFor, ReportValidationError, validateReportSchema } from './report-validation.ts';
 export { parseResultsTsv, RESULTS_TSV_HEADER } from './results-tsv.ts';
 export { type VerifyReportOptions, type VerifyReportResult, verifyReportFolder } from './verify-report-folder.ts';

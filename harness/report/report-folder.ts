@@ -43,6 +43,19 @@ export interface ReportFolderResult {
  * folder itself: it must not exist or be empty. Files are written into a sibling temporary
  * folder renamed into place at the end, so a crash never leaves a half-written report.
  */
+/** A report folder that may not be written (it already holds a report): a usage error, never overwritten. */
+export class ReportFolderError extends Error {
+  override readonly name = 'ReportFolderError';
+}
+
+/** Reports are evidence: an existing, non-empty folder is never overwritten. */
+export function assertReportFolderFree(dir: string): void {
+  const target = resolve(dir);
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    throw new ReportFolderError(`${dir}: report folder already exists and is not empty; choose a new --out folder`);
+  }
+}
+
 export function writeReportFolder(dir: string, report: Report, options: WriteReportOptions): ReportFolderResult {
   const valid = assertValidReport(report, options.logs);
   const signKey = options.signKey === undefined ? undefined : toPrivateKey(options.signKey);
@@ -62,9 +75,7 @@ export function writeReportFolder(dir: string, report: Report, options: WriteRep
   for (const [checkId, log] of options.logs) files.set(logPathFor(checkId), log);
 
   const target = resolve(dir);
-  if (existsSync(target) && readdirSync(target).length > 0) {
-    throw new Error(`${dir}: report folder already exists and is not empty; choose a new --out folder`);
-  }
+  assertReportFolderFree(dir);
   mkdirSync(dirname(target), { recursive: true });
   const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
   try {

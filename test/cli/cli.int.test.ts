@@ -118,7 +118,12 @@ describe('usage and configuration errors', () => {
     const missingConfig = join(tmpRoot, 'no-such-config.json');
     const notJson = join(tmpRoot, 'not-json.json');
     writeFileSync(notJson, '{"targets": {"candidate": ');
+    const existingReport = join(tmpRoot, 'existing-report');
+    mkdirSync(existingReport, { recursive: true });
+    writeFileSync(join(existingReport, 'report.json'), '{}');
     const cases: [string, string[], RegExp][] = [
+      // Evidence is never overwritten, and the run is refused before any lane runs.
+      ['--out an existing report folder', ['validate', ...credentials(server.url), '--out', existingReport], /^runtime-gate: \S+existing-report: report folder already exists and is not empty; choose a new --out folder$/m],
       ['unknown command', ['frobnicate'], /^runtime-gate: unknown command frobnicate$/m],
       ['unknown flag', ['validate', '--target', server.url, '--frobnicate'], /^runtime-gate: Unknown option '--frobnicate'/m],
       ['unknown lane', ['validate', ...credentials(server.url), '--lanes', 'health,warp'], /^runtime-gate: unknown lane warp \(lanes: health, contract, khala, parity, credit, drift, roles, env, observability\)$/m],
