@@ -31,6 +31,8 @@ export interface CheckContext {
   target: TargetSpec;
   http: TargetHttp;
   log(line: string): void;
+  /** Records violations in full: each line goes to the check's log and to `evidence` in report.json. */
+  evidence(lines: readonly string[]): void;
   signal: AbortSignal;
   /** Probe identity for writes: owner and idempotency-key prefix. */
   probeId: string;
@@ -93,6 +95,13 @@ export async function runChecks(definitions: CheckDefinition[], options: RunChec
   for (const definition of ordered) {
     const lines: string[] = [];
     const log = (line: string) => lines.push(`${new Date().toISOString()} ${line}`);
+    const evidence: string[] = [];
+    const recordEvidence = (found: readonly string[]) => {
+      for (const line of found) {
+        evidence.push(line);
+        log(`violation: ${line}`);
+      }
+    };
     const started = performance.now();
     let status: Status = 'passed';
     let detail = '';
@@ -109,7 +118,7 @@ export async function runChecks(definitions: CheckDefinition[], options: RunChec
       const timeoutMs = Math.min(definition.timeoutMs ?? options.defaultTimeoutMs ?? 30_000, remaining);
       const controller = new AbortController();
       const http = new TargetHttp(options.target, options.run.exchanges, definition.id, controller.signal, log);
-      const ctx: CheckContext = { target: options.target, http, log, signal: controller.signal, probeId: options.probeId, run: options.run };
+      const ctx: CheckContext = { target: options.target, http, log, evidence: recordEvidence, signal: controller.signal, probeId: options.probeId, run: options.run };
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -147,6 +156,7 @@ export async function runChecks(definitions: CheckDefinition[], options: RunChec
       log_path: logPathFor(definition.id),
       detail: options.redact(detail),
       target: options.target.name,
+      ...(evidence.length > 0 ? { evidence: evidence.map(options.redact) } : {}),
     };
     outcomes.push({ check, log: options.redact(`${lines.join('\n')}\n`) });
     options.onCheckFinished?.(check);

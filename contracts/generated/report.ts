@@ -1,10 +1,12 @@
 // generated from contracts/report.schema.json by `npm run generate`; do not edit.
 /* eslint-disable */
 /**
+ * GO: every required check passed (and parity allows). NO-GO: the target broke a rule. NOT-EVALUATED: a target could not be evaluated (unreachable, credentials refused, never ready); see evaluation_error.
+ *
  * This interface was referenced by `Report`'s JSON-Schema
  * via the `definition` "Decision".
  */
-export type Decision = "GO" | "NO-GO";
+export type Decision = "GO" | "NO-GO" | "NOT-EVALUATED";
 /**
  * This interface was referenced by `Report`'s JSON-Schema
  * via the `definition` "Sha256".
@@ -66,6 +68,22 @@ export interface Report {
   };
   started_at: string;
   finished_at: string;
+  /**
+   * Why a NOT-EVALUATED run could not evaluate a target: the cause and one line that names the flag to fix (CLI exit 3).
+   */
+  evaluation_error?: {
+    cause: "unreachable" | "credentials_refused" | "not_ready";
+    target: string;
+    message: string;
+  };
+  /**
+   * Every lane that did not run, with the reason (e.g. missing_input:db_url). A GO with lanes not run says nothing about those lanes.
+   */
+  lanes_not_run?: {
+    lane: Lane;
+    required: boolean;
+    reason: string;
+  }[];
 }
 /**
  * This interface was referenced by `Report`'s JSON-Schema
@@ -94,6 +112,10 @@ export interface Check {
   description: string;
   log_path: string;
   detail: string;
+  /**
+   * Every violation the check found, one line each: the detail may summarize, this list is never cut.
+   */
+  evidence?: string[];
   rule?: string;
   target?: string;
 }
