@@ -109,8 +109,14 @@ export async function runChecks(definitions: CheckDefinition[], options: RunChec
     const remaining = options.runDeadline - Date.now();
     if (definition.needsWrites && !options.run.allowWrites) {
       status = 'skipped';
-      required = false;
-      detail = options.run.writeMode === 'read_only' ? 'write check skipped: target is read_only' : options.run.noWrites ? 'write check skipped: --no-writes' : `write check skipped: authority_write_mode is ${options.run.writeMode ?? 'unknown (no /internal/v1/health answer)'}, not rust_active`;
+      if (options.run.noWrites) {
+        // The operator chose a read-only run: write checks are not part of this gate.
+        required = false;
+        detail = 'write check skipped: --no-writes';
+      } else {
+        // Writes are expected unless the operator says otherwise; a target that refuses them cannot pass them.
+        detail = `write check not run: the target refuses writes (authority_write_mode ${options.run.writeMode}, not rust_active); give --no-writes to gate its read checks only`;
+      }
     } else if (remaining <= 0) {
       status = 'error';
       detail = 'the whole-run deadline passed before this check could start';

@@ -19,9 +19,9 @@ import { khalaLane } from './lanes/khala-lane.ts';
 import { count5xx, observabilityLane } from './lanes/observability-lane.ts';
 import { parityLane } from './lanes/parity-lane.ts';
 import { rolesLane } from './lanes/roles-lane.ts';
-import { assertReportFolderFree, countTotals, decideGate, deriveLaneStatus, evidenceLine, type ParitySummary, writeReportFolder } from './report/index.ts';
+import { countTotals, decideGate, deriveLaneStatus, evidenceLine, formatLanesNotRun, type ParitySummary, prepareReportFolder, type WriteReportOptions, writeReportFolder } from './report/index.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
-import { TargetHttp } from './target-http.ts';
+import { type HttpResponse, TargetHttp } from './target-http.ts';
 
 export const ALL_LANES: Lane[] = ['health', 'contract', 'khala', 'parity', 'credit', 'drift', 'roles', 'env', 'observability'];
 /** What a lane may need besides the candidate's HTTP surface. */
@@ -64,7 +64,10 @@ export interface RunGateOptions {
   baseline?: TargetSpec;
   /** Narrows the lanes that run (and are required). */
   lanes?: Lane[];
-  /** Replaces the default required lanes (config file `required_lanes`). */
+  /**
+   * Lanes that must run, on top of the default required ones (`--require-lanes`, config
+   * `required_lanes`): such a lane that cannot run (missing input) makes the run NO-GO.
+   */
   requiredLanes?: Lane[];
   /** Parity: warning diffs allowed before parity blocks (default 0). */
   maxWarnings?: number;
@@ -97,16 +100,42 @@ export interface RunGateResult {
   dir: string;
   manifestSha256: string;
   evidence: string;
-  exitCode: 0 | 1;
+  /** 0 GO, 1 NO-GO, 3 not evaluated (see exitCodeOf). */
+  exitCode: 0 | 1 | 3;
+}
+
+/** A setting of the run that cannot work (CLI exit 2): found before any lane runs where possible. */
+export class GateConfigError extends Error {
+  override readonly name = 'GateConfigError';
+}
+
+/** Every check this harness version has, lane by lane (independent of any target). */
+async function allCheckDefinitions(): Promise<{ lane: Lane; check: CheckDefinition }[]> {
+  const all: { lane: Lane; check: CheckDefinition }[] = [];
+  for (const lane of ALL_LANES) {
+    for (const check of await LANE_CHECKS[lane]({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) all.push({ lane, check });
+  }
+  return all;
 }
 
 /** `validate --list-checks`: every check id with required/optional by default. */
 export async function listChecks(): Promise<string[]> {
-  const lines: string[] = [];
-  for (const lane of ALL_LANES) {
-    for (const check of await LANE_CHECKS[lane]({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) lines.push(`${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
+  return (await allCheckDefinitions()).map(({ lane, check }) => `${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
+}
+
+/** `--checks` pattern: an exact check id, or a prefix ending in `*`. */
+export function checkMatches(pattern: string, checkId: string): boolean {
+  return pattern.endsWith('*') ? checkId.startsWith(pattern.slice(0, -1)) : checkId === pattern;
+}
+
+/** A `--checks` pattern that matches no check this harness has is a typo, never an empty (GO) run. */
+async function assertChecksExist(patterns: readonly string[]): Promise<void> {
+  if (patterns.length === 0) throw new GateConfigError('--checks is empty; give check ids or prefixes ending in * (see --list-checks)');
+  const ids = (await allCheckDefinitions()).map(({ check }) => check.id);
+  const unknown = patterns.filter((pattern) => !ids.some((id) => checkMatches(pattern, id)));
+  if (unknown.length > 0) {
+    throw new GateConfigError(`--checks: ${unknown.map((p) => `'${p}'`).join(', ')} ${unknown.length === 1 ? 'matches' : 'match'} no check id (see validate --list-checks)`);
   }
-  return lines;
 }
 
 export function runTimestamp(date = new Date()): string {
@@ -124,15 +153,14 @@ function contractDigests(): Record<string, string> {
 
 /** Which lanes must run, and which of them are required, with the reason a lane has no checks. */
 export function planLanes(options: RunGateOptions): { lane: Lane; required: boolean; missingInput?: string }[] {
-  const required = new Set<Lane>(options.requiredLanes ?? DEFAULT_REQUIRED);
-  if (!options.requiredLanes) {
-    if (options.candidate.db_url) {
-      required.add('drift');
-      required.add('roles');
-    }
-    if (options.envFiles?.length) required.add('env');
-    if (options.baseline) required.add('parity');
+  const required = new Set<Lane>([...DEFAULT_REQUIRED, ...(options.requiredLanes ?? [])]);
+  // A lane whose inputs were given is required: the operator asked for it.
+  if (options.candidate.db_url) {
+    required.add('drift');
+    required.add('roles');
   }
+  if (options.envFiles?.length) required.add('env');
+  if (options.baseline) required.add('parity');
   const selected = options.lanes ?? ALL_LANES;
   return selected.map((lane) => {
     const isRequired = options.lanes ? true : required.has(lane);
@@ -152,51 +180,118 @@ export interface TargetIdentity {
   payment_backend: string | null;
 }
 
-function identityOf(health: { status: number; json: any } | undefined): TargetIdentity {
+function identityOf(health: HttpResponse | undefined): TargetIdentity {
   const json = health?.status === 200 ? health.json : undefined;
   const str = (value: unknown) => (typeof value === 'string' ? value : null);
   return { build_sha: str(json?.build_sha), service: str(json?.service), authority_write_mode: str(json?.authority_write_mode), payment_backend: str(json?.payment_backend) };
 }
 
+/** What one preflight request got: the answer, or why there was none (cause kept, e.g. ECONNREFUSED). */
+type PreflightAnswer = { response: HttpResponse } | { error: string };
+
 /**
  * A preflight GET that never eats the run: at most 5 s and at most a quarter of what the
- * run has left (a target that hangs here leaves the checks time to name the cause);
- * undefined when unanswered.
+ * run has left (a target that hangs here leaves the checks time to name the cause).
  */
-function boundedGet(target: TargetSpec, path: string, runDeadline: number, runSignal: AbortSignal) {
+async function boundedGet(target: TargetSpec, path: string, runDeadline: number, runSignal: AbortSignal): Promise<PreflightAnswer> {
   const remaining = runDeadline - Date.now();
-  if (remaining <= 0) return Promise.resolve(undefined);
-  return new TargetHttp(target, [], 'preflight', runSignal, () => {}, Math.min(5000, remaining / 4)).request({ method: 'GET', path }).catch(() => undefined);
+  if (remaining <= 0) return { error: 'the run deadline passed' };
+  try {
+    return { response: await new TargetHttp(target, [], 'preflight', runSignal, () => {}, Math.min(5000, remaining / 4)).request({ method: 'GET', path }) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+const answered = (answer: PreflightAnswer | undefined) => (answer && 'response' in answer ? answer.response : undefined);
+
+/** Why a target could not be evaluated: report.json `evaluation_error`, CLI exit 3. */
+export type EvaluationError = NonNullable<Report['evaluation_error']>;
+
+/** The flags that point the run at a target and give it credentials, per role. */
+function targetFlags(role: 'candidate' | 'baseline') {
+  return role === 'candidate'
+    ? { url: '--target', token: '--internal-token (or RUNTIME_GATE_INTERNAL_TOKEN)' }
+    : { url: '--baseline', token: '--baseline-internal-token (or RUNTIME_GATE_BASELINE_INTERNAL_TOKEN)' };
 }
 
 /**
- * Who the target is and whether it takes writes, before any lane runs. Bounded by the
- * run's deadline like everything else: a target that never answers cannot hold the run
- * here (each request gets at most 5 s and never more than the run has left).
+ * Tells a broken setup from a broken target: the target cannot be reached at all, or it
+ * refuses the credentials the run was given on the identity request. Either way nothing
+ * the lanes would say is about the target's behaviour.
  */
-async function preflight(target: TargetSpec, run: RunState, options: RunGateOptions, runDeadline: number, runSignal: AbortSignal): Promise<TargetIdentity> {
+function setupProblem(target: TargetSpec, role: 'candidate' | 'baseline', answers: PreflightAnswer[], identity: PreflightAnswer): EvaluationError | undefined {
+  const flags = targetFlags(role);
+  if (answers.every((answer) => 'error' in answer)) {
+    const cause = 'error' in answers[0]! ? answers[0].error : '';
+    return { cause: 'unreachable', target: target.name, message: `cannot reach ${role} ${target.base_url}: ${cause}; check ${flags.url}` };
+  }
+  const status = answered(identity)?.status;
+  if (status === 401 || status === 403) {
+    const given = Boolean(target.internal_token);
+    return {
+      cause: 'credentials_refused',
+      target: target.name,
+      message: given
+        ? `${role} ${target.base_url} refused the internal token (HTTP ${status} on GET ${IDENTITY_PATH}); check ${flags.token}`
+        : `${role} ${target.base_url} needs an internal token (HTTP ${status} on GET ${IDENTITY_PATH}); give ${flags.token}`,
+    };
+  }
+  return undefined;
+}
+
+const IDENTITY_PATH = '/internal/v1/health';
+
+interface Preflight {
+  identity: TargetIdentity;
+  problem?: EvaluationError;
+}
+
+/**
+ * Who the target is and whether it takes writes, before any lane runs, and whether it can
+ * be evaluated at all. Bounded by the run's deadline like everything else: a target that
+ * never answers cannot hold the run here (each request gets at most 5 s and never more
+ * than the run has left).
+ */
+async function preflight(target: TargetSpec, run: RunState, options: RunGateOptions, runDeadline: number, runSignal: AbortSignal): Promise<Preflight> {
   const request = (path: string) => boundedGet(target, path, runDeadline, runSignal);
   const waitUntil = Math.min(runDeadline, Date.now() + (options.waitReadySeconds ?? 0) * 1000);
-  let health: Awaited<ReturnType<typeof request>>;
-  let metrics: Awaited<ReturnType<typeof request>>;
+  let answers: PreflightAnswer[];
   for (;;) {
     // In parallel: a slow target costs one request's time here, not four.
-    const [ready, healthz, internal, scraped] = await Promise.all([request('/readyz'), request('/healthz'), request('/internal/v1/health'), request('/metrics')]);
-    health = internal;
-    metrics = scraped;
+    answers = await Promise.all([request('/readyz'), request('/healthz'), request(IDENTITY_PATH), request('/metrics')]);
+    const [ready, healthz] = answers.map(answered);
     const shaOk = !target.expected_build_sha || healthz?.json?.build_sha === target.expected_build_sha;
     if ((ready?.status === 200 && shaOk) || Date.now() >= waitUntil) break;
     options.onProgress?.(`waiting for ${target.base_url}/readyz${target.expected_build_sha ? ` and build_sha ${target.expected_build_sha}` : ''}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const identity = identityOf(health);
+  const [readyAnswer, , identityAnswer, metricsAnswer] = answers;
+  const identity = identityOf(answered(identityAnswer));
   run.writeMode = identity.authority_write_mode ?? undefined;
   run.paymentBackend = identity.payment_backend ?? undefined;
   run.noWrites = options.noWrites ?? false;
-  run.allowWrites = !options.noWrites && run.writeMode === 'rust_active';
+  // The operator decides: writes are expected unless --no-writes (a target that refuses them fails its write checks).
+  run.allowWrites = !options.noWrites && (run.writeMode === undefined || run.writeMode === 'rust_active');
   // The 5xx counter before any lane ran, here so every shard and --checks selection has it.
+  const metrics = answered(metricsAnswer);
   if (metrics?.status === 200) run.metrics5xxBefore = count5xx(metrics.text);
-  return identity;
+  const problem = setupProblem(target, 'candidate', answers, identityAnswer!);
+  if (problem) return { identity, problem };
+  const ready = answered(readyAnswer);
+  if (options.waitReadySeconds && ready?.status !== 200) {
+    const got = ready ? `/readyz answered ${ready.status}` : `/readyz: ${'error' in readyAnswer! ? readyAnswer.error : 'no answer'}`;
+    return { identity, problem: { cause: 'not_ready', target: target.name, message: `${target.base_url} was not ready within --wait-ready ${options.waitReadySeconds} s (${got}); raise --wait-ready or fix the deployment` } };
+  }
+  return { identity };
+}
+
+/** The baseline's identity, and whether it can be evaluated (reachable, credentials accepted). */
+async function preflightBaseline(baseline: TargetSpec, runDeadline: number, runSignal: AbortSignal): Promise<Preflight> {
+  const [healthz, identityAnswer] = await Promise.all([boundedGet(baseline, '/healthz', runDeadline, runSignal), boundedGet(baseline, IDENTITY_PATH, runDeadline, runSignal)]);
+  const identity = identityOf(answered(identityAnswer));
+  const problem = setupProblem(baseline, 'baseline', [healthz, identityAnswer], identityAnswer);
+  return problem ? { identity, problem } : { identity };
 }
 
 function baselineTarget(baseline: TargetSpec, identity: TargetIdentity): Target {
@@ -212,8 +307,9 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   const runId = runTimestamp(startedAt);
   const probeId = `runtime-gate-probe-${runId.toLowerCase()}-${randomBytes(3).toString('hex')}`;
   const dir = options.outDir ?? join(PACKAGE_ROOT, 'reports', runId);
+  if (options.checks) await assertChecksExist(options.checks);
   // Before any lane runs: a run whose report cannot be written is refused, not wasted.
-  assertReportFolderFree(dir);
+  prepareReportFolder(dir);
   const run: RunState = { exchanges: [], allowWrites: false, allowPayments: options.allowPayments ?? false, latencies: {} };
   const secrets = [...targetSecrets(options.candidate), ...(options.baseline ? targetSecrets(options.baseline) : [])];
   const redact = (text: string) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
@@ -241,12 +337,17 @@ interface RunContext {
   runSignal: AbortSignal;
 }
 
-async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, probeId, dir, run, redact, runDeadline, runSignal }: RunContext): Promise<RunGateResult> {
-  const identity = await preflight(options.candidate, run, options, runDeadline, runSignal);
-  const baselineIdentity = options.baseline ? identityOf(await boundedGet(options.baseline, '/internal/v1/health', runDeadline, runSignal)) : undefined;
-  options.onProgress?.(`target ${options.candidate.base_url}: build_sha=${identity.build_sha ?? '?'} authority_write_mode=${run.writeMode ?? '?'}${run.allowWrites ? '' : ' (write checks skipped)'}`);
-
+async function runGateUntil(options: RunGateOptions, context: RunContext): Promise<RunGateResult> {
+  const { run, runDeadline, runSignal } = context;
+  const candidate = await preflight(options.candidate, run, options, runDeadline, runSignal);
+  const baseline = options.baseline ? await preflightBaseline(options.baseline, runDeadline, runSignal) : undefined;
+  const identity = candidate.identity;
+  const baselineIdentity = baseline?.identity;
   const plan = planLanes(options);
+  const problem = candidate.problem ?? baseline?.problem;
+  if (problem) return writeNotEvaluated(options, context, plan, problem, identity, baselineIdentity);
+  options.onProgress?.(`target ${options.candidate.base_url}: build_sha=${identity.build_sha ?? '?'} authority_write_mode=${run.writeMode ?? '?'}${options.noWrites ? ' (write checks skipped: --no-writes)' : ''}`);
+
   const artifacts = new Map<string, unknown>();
   const inputs: LaneInputs = { candidate: options.candidate, artifacts, identities: { candidate: identity, ...(baselineIdentity ? { baseline: baselineIdentity } : {}) }, ...(options.baseline ? { baseline: options.baseline } : {}), ...(options.envFiles ? { envFiles: options.envFiles } : {}) };
   if (options.maxWarnings !== undefined) inputs.maxWarnings = options.maxWarnings;
@@ -256,12 +357,13 @@ async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, p
   if (options.shard) inputs.shard = options.shard;
   const definitions: CheckDefinition[] = [];
   const placeholders: Check[] = [];
+  const lanesNotRun: LaneNotRun[] = [];
   for (const { lane, required, missingInput } of plan) {
     if (missingInput) {
-      // A required lane that cannot run is reported, never silently passed (SPEC §5).
-      const id = `${lane}.lane.inputs`;
+      // A required lane that cannot run is reported, never silently passed.
+      lanesNotRun.push({ lane, required, reason: `missing_input:${missingInput}` });
       placeholders.push({
-        check_id: id, lane, required: required ? 'required' : 'optional', status: 'skipped', duration_ms: 0,
+        check_id: `${lane}.lane.inputs`, lane, required: required ? 'required' : 'optional', status: 'skipped', duration_ms: 0,
         description: `the ${lane} lane`, log_path: '', target: options.candidate.name,
         detail: `missing_input:${missingInput}`,
       });
@@ -270,56 +372,97 @@ async function runGateUntil(options: RunGateOptions, { startedAt, mode, runId, p
     for (const definition of await LANE_CHECKS[lane](inputs)) definitions.push(required ? definition : { ...definition, optional: true });
   }
   const shard = options.shard ?? { index: 1, count: 1 };
-  const selectedChecks = options.checks ? definitions.filter((d) => options.checks!.some((pattern) => (pattern.endsWith('*') ? d.id.startsWith(pattern.slice(0, -1)) : d.id === pattern))) : definitions;
+  const selectedChecks = options.checks ? definitions.filter((d) => options.checks!.some((pattern) => checkMatches(pattern, d.id))) : definitions;
+  if (selectedChecks.length === 0 && options.checks) {
+    const notRun = lanesNotRun.length ? `; lanes not run: ${formatLanesNotRun(lanesNotRun)}` : '';
+    throw new GateConfigError(`--checks ${options.checks.join(',')} selects no check of the lanes that can run${notRun}`);
+  }
   const sharded = selectedChecks.filter((_, i) => i % shard.count === shard.index - 1);
   const outcomes: CheckOutcome[] = await runChecks(sharded, {
     target: options.candidate,
     run,
-    probeId,
+    probeId: context.probeId,
     ...(options.checkTimeoutMs ? { defaultTimeoutMs: options.checkTimeoutMs } : {}),
     runDeadline,
     optionalChecks: new Set(options.optionalChecks ?? []),
-    redact,
+    redact: context.redact,
     ...(options.onCheckFinished ? { onCheckFinished: options.onCheckFinished } : {}),
   });
   for (const placeholder of placeholders) options.onCheckFinished?.(placeholder);
   const checks = [...outcomes.map((o) => o.check), ...(shard.index === 1 ? placeholders : [])];
   const logs = new Map(outcomes.map((o) => [o.check.check_id, o.log]));
-  // The parity lane leaves its summary here (SPEC §5: a critical diff always blocks).
+  // The parity lane leaves its summary here (a critical diff always blocks).
   const parity = artifacts.get('parity-summary') as ParitySummary | undefined;
-  const decision = decideGate(checks, mode, parity);
+  const decision = decideGate(checks, context.mode, parity, lanesNotRun);
+  const report: Report = {
+    ...reportHeader(options, context, identity, baselineIdentity),
+    decision: decision.decision,
+    decision_reason: decision.reason,
+    lanes: plan.map(({ lane, required }) => {
+      const laneChecks = checks.filter((c) => c.lane === lane);
+      return { lane, required, status: deriveLaneStatus(laneChecks) };
+    }),
+    ...(lanesNotRun.length ? { lanes_not_run: lanesNotRun } : {}),
+    checks,
+    totals: countTotals(checks),
+    ...(parity ? { parity } : {}),
+    finished_at: new Date().toISOString(),
+  };
+  const parityReport = artifacts.get('parity-report.json');
+  return writeRun(options, context, report, { logs, samples: run.latencies, ...(parityReport ? { parityReport } : {}) });
+}
+
+type LaneNotRun = NonNullable<Report['lanes_not_run']>[number];
+
+/** Everything of report.json that does not depend on the checks. */
+function reportHeader(options: RunGateOptions, context: RunContext, identity: TargetIdentity, baselineIdentity: TargetIdentity | undefined) {
   const target: Target = {
     role: 'candidate', name: options.candidate.name, base_url: options.candidate.base_url, build_sha: identity.build_sha,
     expected_build_sha: options.candidate.expected_build_sha ?? null, service: identity.service, authority_write_mode: identity.authority_write_mode,
     profile: options.candidate.profile ?? 'live',
   };
-  const report: Report = {
-    schema: 'runtime-gate.report.v1',
-    run_id: runId,
-    decision: decision.decision,
-    decision_reason: decision.reason,
-    mode,
-    shard,
+  return {
+    schema: 'runtime-gate.report.v1' as const,
+    run_id: context.runId,
+    mode: context.mode,
+    shard: options.shard ?? { index: 1, count: 1 },
     harness_version: PACKAGE_VERSION,
     contract_digests: contractDigests(),
     targets: options.baseline && baselineIdentity ? [target, baselineTarget(options.baseline, baselineIdentity)] : [target],
-    lanes: plan.map(({ lane, required }) => {
-      const laneChecks = checks.filter((c) => c.lane === lane);
-      return { lane, required, status: deriveLaneStatus(laneChecks) };
-    }),
-    checks,
-    totals: countTotals(checks),
-    ...(parity ? { parity } : {}),
-    started_at: startedAt.toISOString(),
+    started_at: context.startedAt.toISOString(),
+  };
+}
+
+/** A run that could not evaluate a target: no lane ran, the report says why, exit 3. */
+async function writeNotEvaluated(options: RunGateOptions, context: RunContext, plan: ReturnType<typeof planLanes>, problem: EvaluationError, identity: TargetIdentity, baselineIdentity: TargetIdentity | undefined): Promise<RunGateResult> {
+  const reason = `not_evaluated:${problem.cause}`;
+  const report: Report = {
+    ...reportHeader(options, context, identity, baselineIdentity),
+    decision: 'NOT-EVALUATED',
+    decision_reason: problem.message,
+    evaluation_error: problem,
+    lanes: plan.map(({ lane, required }) => ({ lane, required, status: 'skipped' as const, detail: reason })),
+    lanes_not_run: plan.map(({ lane, required }) => ({ lane, required, reason })),
+    checks: [],
+    totals: countTotals([]),
     finished_at: new Date().toISOString(),
   };
-  const parityReport = artifacts.get('parity-report.json');
-  const written = await writeReportFolder(dir, report, { logs, samples: run.latencies, ...(parityReport ? { parityReport } : {}), ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
+  return writeRun(options, context, report, { logs: new Map(), samples: {} });
+}
+
+async function writeRun(options: RunGateOptions, context: RunContext, report: Report, files: Omit<WriteReportOptions, 'signKey'>): Promise<RunGateResult> {
+  const written = await writeReportFolder(context.dir, report, { ...files, ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
   return {
     report,
     dir: written.dir,
     manifestSha256: written.manifestSha256,
     evidence: evidenceLine(written),
-    exitCode: decision.decision === 'GO' || mode === 'baseline' ? 0 : 1,
+    exitCode: exitCodeOf(report.decision, context.mode),
   };
+}
+
+/** 0 GO, 1 NO-GO (0 in baseline mode, which records without gating), 3 NOT-EVALUATED in every mode. */
+export function exitCodeOf(decision: Report['decision'], mode: 'gate' | 'baseline'): 0 | 1 | 3 {
+  if (decision === 'NOT-EVALUATED') return 3;
+  return decision === 'GO' || mode === 'baseline' ? 0 : 1;
 }

@@ -6,7 +6,11 @@
 #   scripts/validate-cutover.sh [extra validate flags...]
 #
 # FAIL_ON_REQUIRED_FAILURE=0 is for pre-cutover baseline capture only (--mode baseline:
-# the same report, exit 0). Production gate decisions run with 1 (the default).
+# the same report, and a NO-GO exits 0). It relaxes NO-GO only: a target that could not be
+# evaluated (unreachable, credentials refused, never ready) still exits 3, and a usage error 2.
+# Production gate decisions run with 1 (the default).
+# Exit status over both environments: 0 when every one is GO (or recorded in baseline mode);
+# otherwise 2 if any run had a usage error, else 1 if any was NO-GO, else 3.
 # Per-environment credentials: STAGING_RUNTIME_INTERNAL_TOKEN / PROD_RUNTIME_INTERNAL_TOKEN
 # (else RUNTIME_GATE_INTERNAL_TOKEN), STAGING_EXPECTED_BUILD_SHA / PROD_EXPECTED_BUILD_SHA.
 set -euo pipefail
@@ -37,7 +41,14 @@ for env in STAGING PROD; do
   [ -n "${!sha_var:-}" ] && args+=(--expected-build-sha "${!sha_var}")
   echo "validate-cutover: ${env,,} ${url} (mode ${mode})"
   ran=$((ran + 1))
-  node bin/runtime-gate.mjs "${args[@]}" "$@" || status=$?
+  code=0
+  node bin/runtime-gate.mjs "${args[@]}" "$@" || code=$?
+  case "$code" in
+    0) ;;
+    2) status=2 ;;
+    1) [ "$status" = 2 ] || status=1 ;;
+    *) [ "$status" != 0 ] || status=$code ;;
+  esac
 done
 if [ "$ran" -eq 0 ]; then
   echo "validate-cutover: set STAGING_RUNTIME_BASE_URL and/or PROD_RUNTIME_BASE_URL" >&2

@@ -2,6 +2,9 @@
  * The runtime-gate CLI: parses flags, calls the programmatic API, sets the exit code
  * (0 ok, 1 failed, 2 usage or configuration; `serve` exits 78 on a bad environment).
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runSmoke } from '../smoke.ts';
 
@@ -22,8 +25,11 @@ Usage:
                        [--max-warnings N] [--block-on-critical | --no-block-on-critical] [--read-only-parity] [--parity-seed N]
                                  parity (with --baseline): warning diffs allowed (default 0), whether a critical
                                  diff blocks (default yes), compare existing parity_topics only, scenario seed
-                       [--checks id,prefix*]  (run only these checks)
-                                 run the lanes and write a GO/NO-GO report (exit 0 GO, 1 NO-GO, 2 usage)
+                       [--checks id,prefix*]  (run only these checks; a pattern matching no check is a usage error)
+                       [--require-lanes a,b]  (these lanes must run: one that cannot, for lack of input, is NO-GO)
+                       [--run-timeout-ms N] [--env-file F]... [--profile test|live]
+                                 run the lanes and write a GO/NO-GO report (exit 0 GO, 1 NO-GO, 2 usage,
+                                 3 the target could not be evaluated: unreachable, credentials refused, not ready)
   runtime-gate report verify DIR [--pubkey PEM]
   runtime-gate report merge DIR... --out DIR
                                  verify a report folder's manifest (and signature); merge shards
@@ -41,7 +47,8 @@ Usage:
                                  (--profile applies to the --env-file before it; default: the file's RUNTIME_ENV)
   runtime-gate help              this text
 
-Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 78 invalid environment (serve).`;
+Exit codes: 0 ok (GO), 1 failed (NO-GO), 2 usage or configuration error, 3 the target could not be
+evaluated (unreachable, credentials refused, never ready), 78 invalid environment (serve).`;
 
 class UsageError extends Error {}
 
@@ -189,9 +196,20 @@ async function commandValidate(args: string[]): Promise<number> {
       json: { type: 'boolean' }, 'list-checks': { type: 'boolean' },
       'max-warnings': { type: 'string' }, 'block-on-critical': { type: 'boolean' }, 'no-block-on-critical': { type: 'boolean' },
       'read-only-parity': { type: 'boolean' }, 'parity-seed': { type: 'string' }, checks: { type: 'string' },
+      'require-lanes': { type: 'string' },
     },
   });
-  const { ALL_LANES, runGate, listChecks } = await import('../run-gate.ts');
+  if (values.out && !values['list-checks']) {
+    // First of all, before loading the lanes: a report folder that cannot be written fails fast.
+    const { prepareReportFolder, ReportFolderError } = await import('../report/report-folder.ts');
+    try {
+      prepareReportFolder(values.out);
+    } catch (error) {
+      if (error instanceof ReportFolderError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  const { ALL_LANES, GateConfigError, runGate, listChecks } = await import('../run-gate.ts');
   const { ReportFolderError } = await import('../report/index.ts');
   if (values['list-checks']) {
     for (const line of await listChecks()) process.stdout.write(`${line}\n`);
@@ -202,7 +220,8 @@ async function commandValidate(args: string[]): Promise<number> {
     const file = values.config ? readGateConfigFile(values.config) : {};
     const targets = resolveTargets(values, process.env, file);
     const lanes = values.lanes?.split(',').map((l) => l.trim()).filter(Boolean) ?? file.lanes;
-    for (const lane of [...(lanes ?? []), ...(file.required_lanes ?? [])]) {
+    const requiredLanes = [...(values['require-lanes']?.split(',').map((l) => l.trim()).filter(Boolean) ?? []), ...(file.required_lanes ?? [])];
+    for (const lane of [...(lanes ?? []), ...requiredLanes]) {
       if (!(ALL_LANES as string[]).includes(lane)) throw new UsageError(`unknown lane ${lane} (lanes: ${ALL_LANES.join(', ')})`);
     }
     const mode = values.mode ?? file.mode ?? 'gate';
@@ -230,7 +249,7 @@ async function commandValidate(args: string[]): Promise<number> {
       ...(paritySeed !== undefined ? { paritySeed } : {}),
       ...(lanes ? { lanes: lanes as never } : {}),
       ...(values.checks ? { checks: values.checks.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
-      ...(file.required_lanes ? { requiredLanes: file.required_lanes as never } : {}),
+      ...(requiredLanes.length ? { requiredLanes: requiredLanes as never } : {}),
       ...(file.optional_checks ? { optionalChecks: file.optional_checks } : {}),
       mode,
       ...(values.out ? { outDir: values.out } : {}),
@@ -256,9 +275,10 @@ async function commandValidate(args: string[]): Promise<number> {
       process.stdout.write(`${result.report.decision}: ${result.report.decision_reason}\n`);
       process.stdout.write(`report: ${result.dir}\n${result.evidence}\n`);
     }
+    if (result.report.evaluation_error) process.stderr.write(`runtime-gate: could not evaluate the target: ${result.report.evaluation_error.message}\n`);
     return result.exitCode;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof ReportFolderError) throw new UsageError(error.message);
+    if (error instanceof ConfigError || error instanceof ReportFolderError || error instanceof GateConfigError) throw new UsageError(error.message);
     throw error;
   }
 }
@@ -356,6 +376,21 @@ function parsePort(text: string): number {
   return port;
 }
 
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+/** Writes the full error (stack included) to a log file; returns ` (details: PATH)`, or '' when even that fails. */
+function writeCrashLog(error: unknown): string {
+  const path = join(tmpdir(), `runtime-gate-error-${process.pid}-${Date.now()}.log`);
+  try {
+    writeFileSync(path, `${new Date().toISOString()} runtime-gate ${process.argv.slice(2).join(' ')}\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return ` (details: ${path})`;
+  } catch {
+    return '';
+  }
+}
+
 // A closed stdout (e.g. `| head`) ends the command quietly instead of crashing it.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -371,7 +406,8 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`runtime-gate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // Never a stack trace on the terminal: one line, and the whole error in a log file.
+    process.stderr.write(`runtime-gate: unexpected error: ${firstLine(error)}${writeCrashLog(error)}\n`);
     process.exitCode = 1;
   },
 );

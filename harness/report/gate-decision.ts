@@ -6,6 +6,12 @@ import type { Check, Decision, Report } from '../../contracts/generated/report.t
 
 export type GateMode = Report['mode'];
 export type ParitySummary = NonNullable<Report['parity']>;
+export type LaneNotRun = NonNullable<Report['lanes_not_run']>[number];
+
+/** `drift (missing_input:db_url), env (required, missing_input:env_file)`: for decision lines. */
+export function formatLanesNotRun(lanes: readonly LaneNotRun[]): string {
+  return lanes.map((lane) => `${lane.lane} (${lane.required ? 'required, ' : ''}${lane.reason})`).join(', ');
+}
 
 export interface GateDecision {
   decision: Decision;
@@ -24,7 +30,7 @@ const REASON_LIST_LIMIT = 5;
  * decision; only the CLI's exit code differs (`FAIL_ON_REQUIRED_FAILURE=0`), so `mode`
  * changes the wording of the reason, never the decision.
  */
-export function decideGate(checks: readonly Check[], mode: GateMode, parity?: ParitySummary | null): GateDecision {
+export function decideGate(checks: readonly Check[], mode: GateMode, parity?: ParitySummary | null, lanesNotRun: readonly LaneNotRun[] = []): GateDecision {
   const blockingChecks = checks.filter((check) => check.required === 'required' && check.status !== 'passed');
   const reasons: string[] = [];
   if (blockingChecks.length > 0) {
@@ -38,12 +44,15 @@ export function decideGate(checks: readonly Check[], mode: GateMode, parity?: Pa
   if (parity && parity.decision !== 'allow') {
     reasons.push(`parity blocks (${parity.critical} critical, ${parity.warning} warning${parity.reason ? `: ${parity.reason}` : ''})`);
   }
-  if (reasons.length > 0) {
-    return { decision: 'NO-GO', reason: reasons.join('; '), blocking: blockingChecks.map((check) => check.check_id) };
-  }
   const required = checks.filter((check) => check.required === 'required').length;
+  // A GO means the required checks ran: a run that checked nothing required gates nothing.
+  if (required === 0) reasons.push('no required check ran, so nothing was gated');
+  const notRun = lanesNotRun.length > 0 ? `; lanes not run: ${formatLanesNotRun(lanesNotRun)}` : '';
+  if (reasons.length > 0) {
+    return { decision: 'NO-GO', reason: `${reasons.join('; ')}${notRun}`, blocking: blockingChecks.map((check) => check.check_id) };
+  }
   const parityNote = parity ? '; parity allows' : '';
-  return { decision: 'GO', reason: `all ${required} required checks passed${parityNote}`, blocking: [] };
+  return { decision: 'GO', reason: `all ${required} required checks passed${parityNote}${notRun}`, blocking: [] };
 }
 
 /**
@@ -65,4 +74,14 @@ export function countTotals(checks: readonly Check[]): Report['totals'] {
   const totals = { passed: 0, failed: 0, skipped: 0, error: 0 };
   for (const check of checks) totals[check.status] += 1;
   return totals;
+}
+
+/**
+ * What a report did not evaluate, for SUMMARY.md and report.html: every lane that did not
+ * run and every other skipped check, each with its reason (a GO says nothing about them).
+ */
+export function listNotRun(report: Pick<Report, 'checks' | 'lanes_not_run'>): { lanes: LaneNotRun[]; checks: Check[] } {
+  const lanes = report.lanes_not_run ?? [];
+  const notRunLanes = new Set(lanes.map((lane) => lane.lane));
+  return { lanes, checks: report.checks.filter((check) => check.status === 'skipped' && !(notRunLanes.has(check.lane) && check.check_id === `${check.lane}.lane.inputs`)) };
 }

@@ -52,15 +52,24 @@ export function renderJunitXml(report: Report): string {
   const lanes = summarizeLanes(report).filter((lane) => lane.checks.length > 0);
   const totalTime = lanes.reduce((sum, lane) => sum + lane.duration_ms, 0);
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const evaluation = report.evaluation_error;
+  // A run that could not evaluate its target is one error in CI, never an empty green suite.
+  const preflightErrors = evaluation ? 1 : 0;
   lines.push(
     `<testsuites${attributes({
       name: `runtime-gate ${report.decision}`,
-      tests: report.checks.length,
+      tests: report.checks.length + preflightErrors,
       failures: report.totals.failed,
-      errors: report.totals.error,
+      errors: report.totals.error + preflightErrors,
       time: seconds(totalTime),
     })}>`,
   );
+  if (evaluation) {
+    lines.push(`  <testsuite${attributes({ name: 'preflight', tests: 1, failures: 0, errors: 1, skipped: 0, time: '0.000', timestamp: report.started_at })}>`);
+    lines.push(`    <testcase${attributes({ classname: 'preflight', name: `preflight.${evaluation.cause}`, time: '0.000' })}>`);
+    lines.push(`      <error${attributes({ message: evaluation.message, type: evaluation.cause })}/>`);
+    lines.push('    </testcase>', '  </testsuite>');
+  }
   for (const lane of lanes) {
     lines.push(
       `  <testsuite${attributes({

@@ -220,7 +220,13 @@ export function mergeReportFolders(dirs: readonly string[], outDir: string, opti
 
   const first = shards[0]!.report;
   const parity = mergeParity(shards);
-  const gate = decideGate(checks, first.mode, parity.summary);
+  // Lanes that did not run are recorded by shard 1 (placeholders) or by every shard (not evaluated): listed once.
+  const lanesNotRun = [...new Map(shards.flatMap((shard) => shard.report.lanes_not_run ?? []).map((lane) => [lane.lane, lane])).values()];
+  // One shard that could not evaluate its target leaves the run not evaluated: its checks never ran.
+  const notEvaluated = shards.find((shard) => shard.report.decision === 'NOT-EVALUATED')?.report;
+  const gate = notEvaluated?.evaluation_error
+    ? { decision: 'NOT-EVALUATED' as const, reason: notEvaluated.evaluation_error.message }
+    : decideGate(checks, first.mode, parity.summary, lanesNotRun);
   const runIds = new Set(shards.map((shard) => shard.report.run_id));
   const lanes = mergeLanes(shards, checks);
   const merged: Report = {
@@ -234,6 +240,8 @@ export function mergeReportFolders(dirs: readonly string[], outDir: string, opti
     contract_digests: first.contract_digests,
     targets: mergeTargets(shards),
     ...(lanes ? { lanes } : {}),
+    ...(lanesNotRun.length > 0 ? { lanes_not_run: lanesNotRun } : {}),
+    ...(notEvaluated?.evaluation_error ? { evaluation_error: notEvaluated.evaluation_error } : {}),
     checks,
     totals: countTotals(checks),
     ...(parity.summary ? { parity: parity.summary } : {}),

@@ -3,7 +3,7 @@
  * junit.xml, report.html, logs/<check_id>.log, parity-report.json when parity ran, and
  * MANIFEST.sha256 (plus MANIFEST.sha256.sig with a signing key).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sha256Hex } from '../../contracts/contract-files.ts';
 import type { Report } from '../../contracts/generated/report.ts';
@@ -51,8 +51,40 @@ export class ReportFolderError extends Error {
 /** Reports are evidence: an existing, non-empty folder is never overwritten. */
 export function assertReportFolderFree(dir: string): void {
   const target = resolve(dir);
-  if (existsSync(target) && readdirSync(target).length > 0) {
-    throw new ReportFolderError(`${dir}: report folder already exists and is not empty; choose a new --out folder`);
+  if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
+    throw new ReportFolderError(`${dir}: ${statSync(target).isDirectory() ? 'report folder already exists and is not empty' : 'exists and is not a folder'}; choose a new --out folder`);
+  }
+}
+
+const WRITE_PROBE = '.runtime-gate-write-probe';
+
+/**
+ * Creates the report folder (empty) and proves it writable by writing and removing a file,
+ * before any lane runs, so a run whose report cannot be written is refused up front.
+ * Folders are created one level at a time: `mkdirSync(…, {recursive: true})` never returns
+ * for some paths on Node 20 (e.g. under /proc), so it is not used here.
+ */
+export function prepareReportFolder(dir: string): void {
+  assertReportFolderFree(dir);
+  const target = resolve(dir);
+  const missing: string[] = [];
+  let existing = target;
+  while (!existsSync(existing)) {
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  try {
+    if (!statSync(existing).isDirectory()) throw new ReportFolderError(`${dir}: ${existing} is not a folder; choose another --out folder`);
+    for (const folder of missing) mkdirSync(folder);
+    const probe = join(target, WRITE_PROBE);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (error) {
+    if (error instanceof ReportFolderError) throw error;
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new ReportFolderError(`${dir}: cannot write a report folder here (${code ?? message}); choose another --out folder`);
   }
 }
 
@@ -75,8 +107,7 @@ export function writeReportFolder(dir: string, report: Report, options: WriteRep
   for (const [checkId, log] of options.logs) files.set(logPathFor(checkId), log);
 
   const target = resolve(dir);
-  assertReportFolderFree(dir);
-  mkdirSync(dirname(target), { recursive: true });
+  prepareReportFolder(dir);
   const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
   try {
     for (const [path, content] of files) {

@@ -4,7 +4,7 @@
  * request, so opening an archived report never touches the network.
  */
 import type { Check, Report, Status } from '../../contracts/generated/report.ts';
-import { listFailingChecks } from './gate-decision.ts';
+import { listFailingChecks, listNotRun } from './gate-decision.ts';
 import { summarizeLanes } from './lane-summary.ts';
 import { formatMs, renderLatencyChartSvg, STATUS_COLORS } from './latency-chart-svg.ts';
 import { escapeXmlAttribute as attr, escapeXmlText as text } from './markup-escape.ts';
@@ -30,6 +30,7 @@ main { max-width: 1040px; margin: 0 auto; padding: 0 24px 48px; }
 .banner { color: #fff; padding: 28px 24px 24px; margin: 0 0 24px; }
 .banner.go { background: #1a7f37; }
 .banner.no-go { background: #cf222e; }
+.banner.not-evaluated { background: #9a6700; }
 .banner .inner { max-width: 992px; margin: 0 auto; }
 .banner .decision { font-size: 72px; font-weight: 800; letter-spacing: 0.02em; line-height: 1; margin: 0; }
 .banner .reason { font-size: 18px; margin: 12px 0 8px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -81,6 +82,16 @@ function failingSection(report: Report): string {
   );
   const body = failing.length === 0 ? '<p class="muted">None.</p>' : tableHtml(['Check', 'Lane', 'Required', 'Status', 'Reason', 'Evidence'], rows);
   return `<section id="failing-checks"><h2>Failing checks (${failing.length})</h2>${body}</section>`;
+}
+
+function notRunSection(report: Report): string {
+  const notRun = listNotRun(report);
+  const rows = [
+    ...notRun.lanes.map((lane) => `<tr><td>lane ${text(lane.lane)}</td><td>${lane.required ? 'required' : 'optional'}</td><td class="detail">${text(lane.reason)}</td></tr>`),
+    ...notRun.checks.map((check) => `<tr><td class="mono">${text(check.check_id)}</td><td>${text(check.required)}</td><td class="detail">${text(check.detail || '—')}</td></tr>`),
+  ];
+  const body = rows.length === 0 ? '<p class="muted">Every lane ran and no check was skipped.</p>' : tableHtml(['Lane or check', 'Required', 'Reason'], rows);
+  return `<section id="not-run"><h2>Not run (${notRun.lanes.length} lane(s), ${notRun.checks.length} check(s))</h2>${body}</section>`;
 }
 
 function lanesSection(report: Report): string {
@@ -163,7 +174,7 @@ function digestsSection(report: Report): string {
  * diffs when `parityReport` is given, targets and contract digests.
  */
 export function renderReportHtml(report: Report, options: ReportHtmlOptions = {}): string {
-  const isGo = report.decision === 'GO';
+  const bannerClass = { GO: 'go', 'NO-GO': 'no-go', 'NOT-EVALUATED': 'not-evaluated' }[report.decision];
   const { totals } = report;
   const tile = (label: string, n: number, status?: Status) =>
     `<div class="tile"><div class="n"${status && n > 0 ? ` style="color:${STATUS_COLORS[status]}"` : ''}>${n}</div><div class="muted">${text(label)}</div></div>`;
@@ -176,6 +187,7 @@ export function renderReportHtml(report: Report, options: ReportHtmlOptions = {}
   ];
   const sections = [
     failingSection(report),
+    notRunSection(report),
     lanesSection(report),
     `<section id="latency"><h2>Latency per lane</h2>${renderLatencyChartSvg(report.checks)}</section>`,
     ...(options.samples !== undefined ? [renderSamplesSection(options.samples)] : []),
@@ -193,7 +205,7 @@ export function renderReportHtml(report: Report, options: ReportHtmlOptions = {}
 <style>${STYLE}</style>
 </head>
 <body>
-<header id="decision" class="banner ${isGo ? 'go' : 'no-go'}"><div class="inner">
+<header id="decision" class="banner ${bannerClass}"><div class="inner">
 <p class="decision" data-decision="${attr(report.decision)}">${text(report.decision)}</p>
 <p class="reason">${text(decisionReason(report))}</p>
 <div class="meta">${text(meta.join(' · '))}</div>

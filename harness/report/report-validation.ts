@@ -95,7 +95,13 @@ export function checkReportConsistency(report: Report, logs: ReadonlyMap<string,
       problems.push(`report.totals.${status}: expected ${totals[status]} from the checks, got ${report.totals[status]}`);
     }
   }
-  const gate = decideGate(report.checks, report.mode, report.parity);
+  if (report.decision === 'NOT-EVALUATED') {
+    // The target was not evaluated (a merge may still hold other shards' checks): evaluation_error decides.
+    if (!report.evaluation_error) problems.push('report.decision: NOT-EVALUATED needs evaluation_error (why the target could not be evaluated)');
+    return problems;
+  }
+  if (report.evaluation_error) problems.push(`report.evaluation_error: only a NOT-EVALUATED run has one (decision ${report.decision})`);
+  const gate = decideGate(report.checks, report.mode, report.parity, report.lanes_not_run);
   if (report.decision !== gate.decision) {
     problems.push(`report.decision: ${report.decision} contradicts the checks, which give ${gate.decision} (${gate.reason}); compute it with decideGate()`);
   }

@@ -3,7 +3,7 @@
  * and where its evidence is, then lanes, targets and contract digests.
  */
 import type { Check, Report } from '../../contracts/generated/report.ts';
-import { decideGate, listFailingChecks } from './gate-decision.ts';
+import { decideGate, listFailingChecks, listNotRun } from './gate-decision.ts';
 import { summarizeLanes } from './lane-summary.ts';
 
 export interface SummaryMarkdownOptions {
@@ -103,6 +103,23 @@ export function renderSummaryMarkdown(report: Report, options: SummaryMarkdownOp
           markdownCell(check.detail),
           markdownCode(check.log_path),
         ]),
+      ),
+    );
+  }
+  lines.push('');
+
+  const notRun = listNotRun(report);
+  lines.push(`## Not run (${notRun.lanes.length} lane(s), ${notRun.checks.length} check(s))`, '');
+  if (notRun.lanes.length === 0 && notRun.checks.length === 0) {
+    lines.push('Every lane ran and no check was skipped.');
+  } else {
+    lines.push(
+      ...table(
+        ['Lane or check', 'Required', 'Reason'],
+        [
+          ...notRun.lanes.map((lane) => [`lane ${lane.lane}`, lane.required ? 'required' : 'optional', markdownCell(lane.reason)]),
+          ...notRun.checks.map((check) => [markdownCode(check.check_id), check.required, markdownCell(check.detail)]),
+        ],
       ),
     );
   }

@@ -12,7 +12,9 @@ const block: ParitySummary = { decision: 'block', critical: 1, warning: 0, reaso
 describe('decideGate (SPEC §5, seed 003 go/no-go policy)', () => {
   const cases: [string, { checks: Check[]; mode: 'gate' | 'baseline'; parity?: ParitySummary; want: 'GO' | 'NO-GO'; blocking: string[] }][] = [
     ['every required check passed', { checks: [check('health.a.b', 'required', 'passed')], mode: 'gate', want: 'GO', blocking: [] }],
-    ['no checks at all', { checks: [], mode: 'gate', want: 'GO', blocking: [] }],
+    // A GO means the required checks ran: nothing checked is never a GO.
+    ['no checks at all', { checks: [], mode: 'gate', want: 'NO-GO', blocking: [] }],
+    ['only optional checks, all passed', { checks: [check('health.a.b', 'optional', 'passed')], mode: 'gate', want: 'NO-GO', blocking: [] }],
     ['a required check failed', { checks: [check('health.a.b', 'required', 'failed')], mode: 'gate', want: 'NO-GO', blocking: ['health.a.b'] }],
     ['a required check errored', { checks: [check('health.a.b', 'required', 'error')], mode: 'gate', want: 'NO-GO', blocking: ['health.a.b'] }],
     ['a required check skipped in gate mode', { checks: [check('health.a.b', 'required', 'skipped')], mode: 'gate', want: 'NO-GO', blocking: ['health.a.b'] }],
