@@ -187,7 +187,7 @@ function identityOf(health: HttpResponse | undefined): TargetIdentity {
 }
 
 /** What one preflight request got: the answer, or why there was none (cause kept, e.g. ECONNREFUSED). */
-type PreflightAnswer = { response: HttpResponse } | { error: string };
+type PreflightAnswer = { response: HttpResponse } | { error: string; timedOut: boolean };
 
 /**
  * A preflight GET that never eats the run: at most 5 s and at most a quarter of what the
@@ -195,11 +195,13 @@ type PreflightAnswer = { response: HttpResponse } | { error: string };
  */
 async function boundedGet(target: TargetSpec, path: string, runDeadline: number, runSignal: AbortSignal): Promise<PreflightAnswer> {
   const remaining = runDeadline - Date.now();
-  if (remaining <= 0) return { error: 'the run deadline passed' };
+  if (remaining <= 0) return { error: 'the run deadline passed', timedOut: true };
+  const deadlineMs = Math.min(5000, remaining / 4);
+  const started = Date.now();
   try {
-    return { response: await new TargetHttp(target, [], 'preflight', runSignal, () => {}, Math.min(5000, remaining / 4)).request({ method: 'GET', path }) };
+    return { response: await new TargetHttp(target, [], 'preflight', runSignal, () => {}, deadlineMs).request({ method: 'GET', path }) };
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    return { error: error instanceof Error ? error.message : String(error), timedOut: Date.now() - started >= deadlineMs || runSignal.aborted };
   }
 }
 
@@ -222,7 +224,9 @@ function targetFlags(role: 'candidate' | 'baseline') {
  */
 function setupProblem(target: TargetSpec, role: 'candidate' | 'baseline', answers: PreflightAnswer[], identity: PreflightAnswer): EvaluationError | undefined {
   const flags = targetFlags(role);
-  if (answers.every((answer) => 'error' in answer)) {
+  // Unreachable: no request got through at all (refused, no route, reset, TLS). A target that
+  // accepts connections but answers too slowly is evaluated: its checks fail on their deadlines.
+  if (answers.every((answer) => 'error' in answer && !answer.timedOut)) {
     const cause = 'error' in answers[0]! ? answers[0].error : '';
     return { cause: 'unreachable', target: target.name, message: `cannot reach ${role} ${target.base_url}: ${cause}; check ${flags.url}` };
   }

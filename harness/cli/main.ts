@@ -201,9 +201,9 @@ async function commandValidate(args: string[]): Promise<number> {
   });
   if (values.out && !values['list-checks']) {
     // First of all, before loading the lanes: a report folder that cannot be written fails fast.
-    const { prepareReportFolder, ReportFolderError } = await import('../report/report-folder.ts');
+    const { probeReportFolder, ReportFolderError } = await import('../report/report-folder.ts');
     try {
-      prepareReportFolder(values.out);
+      probeReportFolder(values.out);
     } catch (error) {
       if (error instanceof ReportFolderError) throw new UsageError(error.message);
       throw error;
@@ -304,7 +304,7 @@ async function commandReport(args: string[]): Promise<number> {
         ...(values['sign-key'] ? { signKey: readFileSync(values['sign-key'], 'utf8') } : {}),
       });
       process.stdout.write(`${merged.report.decision}: ${merged.report.decision_reason}\n${report.evidenceLine(merged)}\n`);
-      return merged.report.decision === 'GO' ? 0 : 1;
+      return merged.report.decision === 'GO' ? 0 : merged.report.decision === 'NOT-EVALUATED' ? 3 : 1;
     } catch (error) {
       if (error instanceof report.MergeError) throw new UsageError(error.message);
       throw error;

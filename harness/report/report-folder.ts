@@ -64,7 +64,7 @@ const WRITE_PROBE = '.runtime-gate-write-probe';
  * Folders are created one level at a time: `mkdirSync(…, {recursive: true})` never returns
  * for some paths on Node 20 (e.g. under /proc), so it is not used here.
  */
-export function prepareReportFolder(dir: string): void {
+export function prepareReportFolder(dir: string): { created: string[] } {
   assertReportFolderFree(dir);
   const target = resolve(dir);
   const missing: string[] = [];
@@ -81,11 +81,18 @@ export function prepareReportFolder(dir: string): void {
     const probe = join(target, WRITE_PROBE);
     writeFileSync(probe, '');
     unlinkSync(probe);
+    return { created: missing };
   } catch (error) {
     if (error instanceof ReportFolderError) throw error;
     const { code, message } = error as NodeJS.ErrnoException;
     throw new ReportFolderError(`${dir}: cannot write a report folder here (${code ?? message}); choose another --out folder`);
   }
+}
+
+/** {@link prepareReportFolder}, then the folders it created are removed again: a check that leaves nothing behind. */
+export function probeReportFolder(dir: string): void {
+  const { created } = prepareReportFolder(dir);
+  for (const folder of created.reverse()) rmdirSync(folder);
 }
 
 export function writeReportFolder(dir: string, report: Report, options: WriteReportOptions): ReportFolderResult {

@@ -109,7 +109,7 @@ describe('usage and configuration errors', () => {
       expect(result.code, `${invocations[i]!.join(' ')}: ${describeRun(result)}`).toBe(0);
       expect(result.stdout).toMatch(/^runtime-gate — contract-first validation/);
       expect(result.stdout).toContain('runtime-gate validate [--target URL | --config F]');
-      expect(result.stdout).toContain('Exit codes: 0 ok, 1 failed, 2 usage or configuration error');
+      expect(result.stdout).toContain('Exit codes: 0 ok (GO), 1 failed (NO-GO), 2 usage or configuration error, 3 the target could not be');
       expect(result.stderr).toBe('');
     }
   });
@@ -296,11 +296,11 @@ describe('targets from the environment', () => {
     expect(failing.requests.slice(seenBefore), 'the env target was never contacted').toEqual([]);
   });
 
-  it('the wrong token from the environment alone is a NO-GO (the env value is really used)', async () => {
+  it('the wrong token from the environment alone cannot evaluate the target (the env value is really used): exit 3', async () => {
     const dir = outDir('env-wrong-token');
     const result = await runCli(['validate', '--target', server.url, '--lanes', 'health', '--out', dir], { env: { RUNTIME_GATE_INTERNAL_TOKEN: 'wrong-token-from-env' } });
-    expect(result.code, describeRun(result)).toBe(1);
-    expect(readReport(dir).checks.find((c: any) => c.check_id === 'health.internal.schema').status).not.toBe('passed');
+    expect(result.code, describeRun(result)).toBe(3);
+    expect(readReport(dir).evaluation_error.cause).toBe('credentials_refused');
   });
 
   it('an env:VAR reference to a missing variable exits 2 naming the variable, never printing a secret', async () => {

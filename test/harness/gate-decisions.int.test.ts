@@ -66,13 +66,18 @@ describe('runGate against the correct reference server', () => {
     expect(run.report.decision).toBe('GO');
   });
 
-  it('a read_only target skips every write check as optional, naming read_only, and is still GO', async () => {
+  it('a read_only target cannot switch write checks off: they stay required and block, naming --no-writes; with --no-writes it is GO', async () => {
     const run = await runGate({ candidate: fixture.candidate(readOnly.url, { expected_build_sha: 'dev' }), outDir: join(fixture.outDir(), 'read-only'), checkTimeoutMs: CHECK_TIMEOUT_MS });
     expect(run.report.targets[0]?.authority_write_mode).toBe('read_only');
+    const refused = 'write check not run: the target refuses writes (authority_write_mode read_only, not rust_active); give --no-writes to gate its read checks only';
     for (const id of writeChecks()) {
-      expect(run.report.checks.find((c) => c.check_id === id)).toMatchObject({ status: 'skipped', required: 'optional', detail: 'write check skipped: target is read_only' });
+      expect(run.report.checks.find((c) => c.check_id === id)).toMatchObject({ status: 'skipped', detail: refused });
     }
-    expect(run.report.decision).toBe('GO');
+    expect(run.report.checks.filter((c) => c.detail === refused && c.required === 'required').length).toBeGreaterThan(10);
+    expect(run.report.decision).toBe('NO-GO');
+    expect(run.exitCode).toBe(1);
+    const allowed = await runGate({ candidate: fixture.candidate(readOnly.url, { expected_build_sha: 'dev' }), outDir: join(fixture.outDir(), 'read-only-no-writes'), noWrites: true, checkTimeoutMs: CHECK_TIMEOUT_MS });
+    expect(allowed.report.decision).toBe('GO');
   });
 });
 
