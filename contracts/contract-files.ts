@@ -18,6 +18,7 @@ export const contractPaths = {
   dbRoles: join(CONTRACTS_DIR, 'db-roles.json'),
   dbRolesSchema: join(CONTRACTS_DIR, 'db-roles.schema.json'),
   reportSchema: join(CONTRACTS_DIR, 'report.schema.json'),
+  gateConfigSchema: join(CONTRACTS_DIR, 'gate-config.schema.json'),
   parityPolicy: join(CONTRACTS_DIR, 'parity-policy.json'),
   parityPolicySchema: join(CONTRACTS_DIR, 'parity-policy.schema.json'),
   parityReportSchema: join(CONTRACTS_DIR, 'parity-report.schema.json'),

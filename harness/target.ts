@@ -4,6 +4,10 @@
  * be given as `env:VAR` or `file:PATH` references so they never sit in a config file.
  */
 import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { contractPaths, readJsonContract } from '../contracts/contract-files.ts';
+import type { Deployment, GateConfigFile } from '../contracts/generated/gate-config.ts';
+import { formatAjvErrors } from '../contracts/openapi-operations.ts';
 
 export interface TargetSpec {
   name: string;
@@ -45,21 +49,11 @@ export interface KhalaThreatInputs {
   tokens?: Partial<Record<string, string>>;
 }
 
-/** A deployment source for the drift lane's image-lock facts (SPEC §4 "drift"). */
-export type DeploymentSpec =
-  | { kind: 'cloudrun'; project: string; region: string; service: string; migrate_job: string }
-  | { kind: 'kubernetes'; namespace: string; deployment: string; migrate_job: string; context?: string };
+/** A deployment source for the drift lane's image-lock facts (seed 001 image lock). */
+export type DeploymentSpec = Deployment;
 
-export interface GateConfigFile {
-  targets?: { candidate?: Partial<TargetSpec>; baseline?: Partial<TargetSpec> };
-  lanes?: string[];
-  required_lanes?: string[];
-  optional_checks?: string[];
-  mode?: 'gate' | 'baseline';
-  max_warnings?: number;
-  /** Parity: whether one critical diff blocks (default true). */
-  block_on_critical?: boolean;
-}
+/** The `--config` file, as contracts/gate-config.schema.json defines it (validated on load). */
+export type { GateConfigFile };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -173,11 +167,26 @@ export function readGateConfigFile(path: string): GateConfigFile {
   } catch (error) {
     throw new ConfigError(`--config ${path}: ${(error as Error).message}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as GateConfigFile;
+    value = JSON.parse(text);
   } catch (error) {
     throw new ConfigError(`--config ${path}: not JSON: ${(error as Error).message}`);
   }
+  const problems = validateGateConfig(value);
+  if (problems.length > 0) throw new ConfigError(`--config ${path}: ${problems.join('; ')} (see contracts/gate-config.schema.json)`);
+  return value as GateConfigFile;
+}
+
+let compiledConfigSchema: ReturnType<Ajv2020['compile']> | undefined;
+
+/** Every way `value` breaks contracts/gate-config.schema.json, as `$.json.path message` (an unknown key is one). */
+export function validateGateConfig(value: unknown): string[] {
+  compiledConfigSchema ??= new Ajv2020({ allErrors: true, strict: false }).compile(readJsonContract(contractPaths.gateConfigSchema));
+  if (compiledConfigSchema(value)) return [];
+  // oneOf reports every branch; the branch-level summaries add nothing to the concrete problems.
+  const violations = formatAjvErrors(compiledConfigSchema.errors).filter((v) => !/must match exactly one schema in oneOf/.test(v.message));
+  return [...new Set(violations.map((v) => `${v.path} ${v.message}`))];
 }
 
 /** Every secret value of a target, for redaction of logs and reports. */

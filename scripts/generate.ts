@@ -4,6 +4,7 @@
  *   khala-frames.ts       json-schema-to-typescript, from khala.asyncapi.yaml components.schemas
  *   runtime-env.ts        json-schema-to-typescript, from runtime-env.schema.json
  *   report.ts             json-schema-to-typescript, from report.schema.json
+ *   gate-config.ts        json-schema-to-typescript, from gate-config.schema.json
  *   schema-snapshot.json  the migrations applied to a throwaway embedded PostgreSQL, introspected
  *   README.md             the configuration table, from runtime-env.schema.json
  *
@@ -86,11 +87,12 @@ async function generateSchemaSnapshot(): Promise<string> {
 }
 
 export async function generateAll(): Promise<Record<string, string>> {
-  const [api, frames, env, report, parityReport, parityPolicy, dbRoles, snapshot] = await Promise.all([
+  const [api, frames, env, report, gateConfig, parityReport, parityPolicy, dbRoles, snapshot] = await Promise.all([
     generateRuntimeApi(),
     generateKhalaFrames(),
     generateFromJsonSchema(contractPaths.runtimeEnvSchema, 'RuntimeEnv'),
     generateFromJsonSchema(contractPaths.reportSchema, 'Report'),
+    generateFromJsonSchema(contractPaths.gateConfigSchema, 'GateConfigFile'),
     generateFromJsonSchema(contractPaths.parityReportSchema, 'ParityReport'),
     generateFromJsonSchema(contractPaths.parityPolicySchema, 'ParityPolicyFile'),
     generateFromJsonSchema(contractPaths.dbRolesSchema, 'DbRolePolicy'),
@@ -101,6 +103,7 @@ export async function generateAll(): Promise<Record<string, string>> {
     'khala-frames.ts': frames,
     'runtime-env.ts': env,
     'report.ts': report,
+    'gate-config.ts': gateConfig,
     'parity-report.ts': parityReport,
     'parity-policy.ts': parityPolicy,
     'db-roles.ts': dbRoles,

@@ -30,7 +30,7 @@ export async function lintContracts(paths: Partial<typeof contractPaths> = {}): 
   for (const d of diagnostics) {
     if (d.severity === 0) findings.push({ contract: files.asyncapi, message: `${d.path.join('.')}: ${d.message}` });
   }
-  for (const schemaPath of [files.runtimeEnvSchema, files.reportSchema, files.parityPolicySchema, files.parityReportSchema, files.dbRolesSchema]) {
+  for (const schemaPath of [files.runtimeEnvSchema, files.reportSchema, files.gateConfigSchema, files.parityPolicySchema, files.parityReportSchema, files.dbRolesSchema]) {
     try {
       const ajv = new Ajv2020({ strict: false });
       addFormats.default(ajv);
