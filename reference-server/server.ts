@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
@@ -17,6 +17,7 @@ import { CreditStore } from './credit/credit-store.ts';
 import { createPaymentBackend } from './credit/payment-backend.ts';
 import { isDatabaseUnavailable } from './db/transaction.ts';
 import { ApiError, errorEnvelope } from './http/api-error.ts';
+import { DRAIN_LIMITS, drainRequestBody } from './http/drain-request.ts';
 import { createInternalBearerCheck } from './http/internal-auth.ts';
 import { type OperationHandler, registerContractRoutes } from './http/route-table.ts';
 import { KhalaGateway } from './khala/khala-gateway.ts';
@@ -75,6 +76,13 @@ export function jsonDepthExceeds(value: unknown, max: number): boolean {
     for (const child of Array.isArray(current) ? current : Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return false;
+}
+
+/** True when the connection closes after this reply: the reply says so (fastify does on a body it stopped reading), or the client asked for it. */
+function closesConnection(request: FastifyRequest, reply: FastifyReply): boolean {
+  const saysClose = (value: unknown) => /(^|,)\s*close\s*(,|$)/i.test(String(value ?? ''));
+  if (saysClose(reply.getHeader('connection')) || saysClose(request.headers.connection)) return true;
+  return request.raw.httpVersion === '1.0' && !/keep-alive/i.test(request.headers.connection ?? '');
 }
 
 /**
@@ -144,6 +152,18 @@ export async function createReferenceServer(options: ReferenceServerOptions): Pr
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // A reply sent before the body was read that closes the connection (413 on the declared
+  // length, 400 or 413 mid-body: fastify's content-type parser adds `connection: close`)
+  // waits until the rest of the body has been read and discarded, within DRAIN_LIMITS, so a
+  // client still uploading is not reset before it reads the answer (http/drain-request.ts).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.raw.complete || !closesConnection(request, reply)) return payload;
+    const drained = await drainRequestBody(request.raw, DRAIN_LIMITS);
+    if (drained.outcome !== 'complete') {
+      request.log.info({ drain_outcome: drained.outcome, drained_bytes: drained.bytes, status: reply.statusCode }, 'request body not read to its end: the connection closes with it');
+    }
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
