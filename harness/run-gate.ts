@@ -21,7 +21,7 @@ import { parityLane } from './lanes/parity-lane.ts';
 import { rolesLane } from './lanes/roles-lane.ts';
 import { countTotals, decideGate, deriveLaneStatus, evidenceLine, formatLanesNotRun, type ParitySummary, prepareReportFolder, type WriteReportOptions, writeReportFolder } from './report/index.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
-import { type HttpResponse, TargetHttp } from './target-http.ts';
+import { type HttpResponse, TargetHttp, TargetRequestError } from './target-http.ts';
 
 export const ALL_LANES: Lane[] = ['health', 'contract', 'khala', 'parity', 'credit', 'drift', 'roles', 'env', 'observability'];
 /** What a lane may need besides the candidate's HTTP surface. */
@@ -187,7 +187,7 @@ function identityOf(health: HttpResponse | undefined): TargetIdentity {
 }
 
 /** What one preflight request got: the answer, or why there was none (cause kept, e.g. ECONNREFUSED). */
-type PreflightAnswer = { response: HttpResponse } | { error: string; timedOut: boolean };
+type PreflightAnswer = { response: HttpResponse } | { error: string; connectFailed: boolean };
 
 /**
  * A preflight GET that never eats the run: at most 5 s and at most a quarter of what the
@@ -195,13 +195,11 @@ type PreflightAnswer = { response: HttpResponse } | { error: string; timedOut: b
  */
 async function boundedGet(target: TargetSpec, path: string, runDeadline: number, runSignal: AbortSignal): Promise<PreflightAnswer> {
   const remaining = runDeadline - Date.now();
-  if (remaining <= 0) return { error: 'the run deadline passed', timedOut: true };
-  const deadlineMs = Math.min(5000, remaining / 4);
-  const started = Date.now();
+  if (remaining <= 0) return { error: 'the run deadline passed', connectFailed: false };
   try {
-    return { response: await new TargetHttp(target, [], 'preflight', runSignal, () => {}, deadlineMs).request({ method: 'GET', path }) };
+    return { response: await new TargetHttp(target, [], 'preflight', runSignal, () => {}, Math.min(5000, remaining / 4)).request({ method: 'GET', path }) };
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error), timedOut: Date.now() - started >= deadlineMs || runSignal.aborted };
+    return { error: error instanceof Error ? error.message : String(error), connectFailed: error instanceof TargetRequestError && error.details.connectFailed };
   }
 }
 
@@ -224,9 +222,10 @@ function targetFlags(role: 'candidate' | 'baseline') {
  */
 function setupProblem(target: TargetSpec, role: 'candidate' | 'baseline', answers: PreflightAnswer[], identity: PreflightAnswer): EvaluationError | undefined {
   const flags = targetFlags(role);
-  // Unreachable: no request got through at all (refused, no route, reset, TLS). A target that
-  // accepts connections but answers too slowly is evaluated: its checks fail on their deadlines.
-  if (answers.every((answer) => 'error' in answer && !answer.timedOut)) {
+  // Unreachable: no request could even connect (refused, no route, no such host, a refused
+  // certificate). A target that accepts connections and then answers too slowly, cuts them or
+  // answers garbage is evaluated: its checks fail and name what it did.
+  if (answers.every((answer) => 'error' in answer && answer.connectFailed)) {
     const cause = 'error' in answers[0]! ? answers[0].error : '';
     return { cause: 'unreachable', target: target.name, message: `cannot reach ${role} ${target.base_url}: ${cause}; check ${flags.url}` };
   }

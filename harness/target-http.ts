@@ -62,8 +62,31 @@ export interface HttpResponse {
   durationMs: number;
 }
 
+/** A request that got no answer; `connectFailed` when no connection to the target could be made at all. */
 export class TargetRequestError extends Error {
   override readonly name = 'TargetRequestError';
+  constructor(
+    message: string,
+    readonly details: { code?: string; timedOut: boolean; connectFailed: boolean } = { timedOut: false, connectFailed: false },
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Codes of a connection that was never made (nothing listens, no route, no such host, a
+ * certificate the client refuses): the target was not reached, as opposed to a target that
+ * answered and then broke the connection.
+ */
+const CONNECT_FAILURE_CODES = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|EAI_AGAIN|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_SSL_.*|EPROTO)$/;
+
+/** The code of the innermost error of a cause chain that has one (`ECONNREFUSED`, a TLS code…). */
+export function transportErrorCode(error: unknown): string | undefined {
+  let code: string | undefined;
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
+    code = errorCode(current) ?? (current instanceof AggregateError ? errorCode(current.errors[0]) : undefined) ?? code;
+  }
+  return code;
 }
 
 /** A size for messages: `900 B`, `512 KiB`, `2 MiB`, `1.5 MiB`. */
@@ -350,7 +373,12 @@ export class TargetHttp {
       Object.assign(exchange, { error: reason, duration_ms: durationMs });
       this.exchanges.push(exchange);
       this.log(`${request.method} ${request.path} → ${reason}`);
-      throw new TargetRequestError(`${request.method} ${request.path}: ${reason}`);
+      const code = signal.aborted ? undefined : transportErrorCode(error);
+      throw new TargetRequestError(`${request.method} ${request.path}: ${reason}`, {
+        ...(code ? { code } : {}),
+        timedOut: signal.aborted,
+        connectFailed: code !== undefined && CONNECT_FAILURE_CODES.test(code),
+      });
     } finally {
       clearTimeout(timer);
       this.signal.removeEventListener('abort', abortWithCheck);
