@@ -9,6 +9,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormats from 'ajv-formats';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { contractPaths } from './contract-files.ts';
+import { isJsonMediaType, mediaTypeOf } from './media-type.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 const METHODS: HttpMethod[] = ['get', 'post', 'put', 'patch', 'delete'];
@@ -29,10 +30,38 @@ export interface OperationSpec {
   requestBody?: { required: boolean; schema: Record<string, unknown>; validate: ValidateFunction };
   /** Validates `{ path, query, header }` objects of raw strings (coerced in place). */
   validateParameters: ValidateFunction;
-  /** Documented status codes → content type and body validator. */
-  responses: Map<number, { contentType?: string; validate?: ValidateFunction }>;
+  /** Documented status codes → media types, body validators and headers. */
+  responses: Map<number, ResponseSpec>;
   pathPattern: RegExp;
 }
+
+/** One documented response of an operation. */
+export interface ResponseSpec {
+  /** The first documented media type, as written in the contract. */
+  contentType?: string;
+  /** Every documented media type, lowercase and without parameters (see contracts/media-type.ts). */
+  mediaTypes: string[];
+  /** Body validator of the first media type when it is `application/json`. */
+  validate?: ValidateFunction;
+  /** Body validator for a documented JSON media type (undefined: not JSON, or no schema). */
+  bodyValidator(mediaType: string): ValidateFunction | undefined;
+  /** The documented response headers (`Content-Type` is left out, as OpenAPI 3.1 says). */
+  headers: ResponseHeaderSpec[];
+}
+
+/** A response header the contract declares, e.g. `Retry-After` on 429 (`#/components/headers/RetryAfter`). */
+export interface ResponseHeaderSpec {
+  /** As written in the contract, e.g. `Retry-After`. */
+  name: string;
+  /** `required: true` in the contract: every answer with this status carries it. */
+  required: boolean;
+  schema?: Record<string, unknown>;
+  /** Problems with a received value (the raw header string, read per the schema's type); empty when valid. */
+  check(value: string): string[];
+}
+
+/** Response headers as received: a fetch `Headers`, or a record of names (any case) to values. */
+export type ResponseHeaders = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 export interface OpenApiContract {
   /** The bundled document (refs kept), as served at /internal/v1/openapi.json. */
@@ -40,8 +69,49 @@ export interface OpenApiContract {
   operations: Map<string, OperationSpec>;
   /** Finds the operation a concrete request hit, e.g. `POST /internal/v1/runs/run_1/events`. */
   matchOperation(method: string, concretePath: string): OperationSpec | undefined;
-  /** Violations of a response against the operation's documented statuses and schemas. */
-  validateResponse(operationId: string, status: number, body: unknown, contentType?: string): SchemaViolation[];
+  /**
+   * Violations of a response against the operation's documented statuses, media types,
+   * schemas and (when `headers` is given) headers. `contentType` undefined: not known, not
+   * checked; `''`: the answer had none. A string body under a documented JSON media type is
+   * parsed first (an answer recorded as text). Without `contentType`, the `content-type` of
+   * `headers` is used when they are given.
+   */
+  validateResponse(operationId: string, status: number, body: unknown, contentType?: string, headers?: ResponseHeaders): SchemaViolation[];
+  /** Violations of the response headers the contract declares for this operation and status. */
+  validateResponseHeaders(operationId: string, status: number, headers: ResponseHeaders): SchemaViolation[];
+}
+
+/** The value of a header (case-insensitive name); several values are joined with `, ` as fetch does. */
+export function headerValue(headers: ResponseHeaders, name: string): string | undefined {
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const lower = name.toLowerCase();
+  const values: string[] = [];
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== lower || value === undefined) continue;
+    if (typeof value === 'string') values.push(value);
+    else values.push(...(value as readonly string[]));
+  }
+  return values.length > 0 ? values.join(', ') : undefined;
+}
+
+const INTEGER_TEXT = /^-?[0-9]+$/;
+const NUMBER_TEXT = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+
+/**
+ * A header's text read as the schema's type: an integer only from decimal digits (so
+ * `Retry-After: 0x10`, `1e3` or `soon` stay strings and fail `type: integer`), a number
+ * from decimal notation, a boolean from `true`/`false`; anything else stays a string.
+ */
+function readHeaderValue(value: string, schema: Record<string, unknown> | undefined): unknown {
+  const declared = schema?.type;
+  const types = Array.isArray(declared) ? declared : [declared];
+  for (const type of types) {
+    if (type === 'integer' && INTEGER_TEXT.test(value)) return Number(value);
+    if (type === 'number' && NUMBER_TEXT.test(value)) return Number(value);
+    if (type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+    if (type === 'string') return value;
+  }
+  return value;
 }
 
 export function formatAjvErrors(errors: ErrorObject[] | null | undefined, root = '$'): SchemaViolation[] {
@@ -113,21 +183,11 @@ async function compileContract(path: string): Promise<OpenApiContract> {
         requestBody = { required: body.required === true, schema: bodySchema, validate: bodyAjv.compile(bodySchema) };
       }
 
-      const responses = new Map<number, { contentType?: string; validate?: ValidateFunction }>();
+      const responses = new Map<number, ResponseSpec>();
       for (const [code, response] of Object.entries(op.responses ?? {})) {
         const status = Number(code);
         if (!Number.isInteger(status)) continue;
-        const content = (response as OpenAPIV3_1.ResponseObject).content ?? {};
-        const [contentType, media] = Object.entries(content)[0] ?? [];
-        const schema = (media as OpenAPIV3_1.MediaTypeObject | undefined)?.schema;
-        const entry: { contentType?: string; validate?: ValidateFunction } = contentType ? { contentType } : {};
-        if (schema && contentType === 'application/json') {
-          // Compiled on first use: the server never validates its own responses, so its start-up
-          // does not pay for ~100 response validators only the harness and the tests need.
-          let compiled: ValidateFunction | undefined;
-          Object.defineProperty(entry, 'validate', { enumerable: true, get: () => (compiled ??= bodyAjv.compile(schema)) });
-        }
-        responses.set(status, entry);
+        responses.set(status, compileResponse(response as OpenAPIV3_1.ResponseObject, bodyAjv));
       }
       const security = (op.security ?? globalSecurity).flatMap((requirement) => Object.keys(requirement));
       const pathPattern = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '([^/]+)')}$`);
@@ -158,7 +218,7 @@ async function compileContract(path: string): Promise<OpenApiContract> {
       }
       return match;
     },
-    validateResponse(operationId, status, body, contentType) {
+    validateResponse(operationId, status, body, contentType, headers) {
       const op = operations.get(operationId);
       if (!op) return [{ path: '$', message: `unknown operation ${operationId}` }];
       const documented = op.responses.get(status);
@@ -166,13 +226,103 @@ async function compileContract(path: string): Promise<OpenApiContract> {
       if (!documented) {
         return [{ path: '$', message: `${where}: status not documented (documented: ${[...op.responses.keys()].join(', ')})` }];
       }
-      if (documented.contentType && contentType && !contentType.startsWith(documented.contentType)) {
-        return [{ path: '$', message: `${where}: content-type ${contentType}, expected ${documented.contentType}` }];
+      const headerViolations = headers ? checkHeaders(documented, headers, where) : [];
+      const given = contentType ?? (headers ? (headerValue(headers, 'content-type') ?? '') : undefined);
+      let validate = documented.validate;
+      if (documented.mediaTypes.length > 0 && given !== undefined) {
+        const mediaType = mediaTypeOf(given);
+        if (mediaType === undefined || !documented.mediaTypes.includes(mediaType)) {
+          const expected = documented.mediaTypes.join(' or ');
+          const message = given.trim() === '' ? `${where}: no content-type, expected ${expected}` : `${where}: content-type ${given}, expected ${expected}`;
+          return [{ path: '$', message }, ...headerViolations];
+        }
+        validate = documented.bodyValidator(mediaType);
       }
-      if (documented.validate && !documented.validate(body)) {
-        return formatAjvErrors(documented.validate.errors).map((v) => ({ path: v.path, message: `${where}: ${v.path} ${v.message}` }));
+      if (validate) {
+        let value = body;
+        if (typeof body === 'string') {
+          try {
+            value = JSON.parse(body);
+          } catch {
+            // Not JSON: the schema names what is wrong with the text as it is.
+          }
+        }
+        if (!validate(value)) {
+          return [...formatAjvErrors(validate.errors).map((v) => ({ path: v.path, message: `${where}: ${v.path} ${v.message}` })), ...headerViolations];
+        }
       }
-      return [];
+      return headerViolations;
+    },
+    validateResponseHeaders(operationId, status, headers) {
+      const op = operations.get(operationId);
+      const documented = op?.responses.get(status);
+      if (!op || !documented) return [];
+      return checkHeaders(documented, headers, `${op.method.toUpperCase()} ${op.path} ${status}`);
     },
   };
+}
+
+/** Every declared header: present when required, and valid against its schema when present. */
+function checkHeaders(documented: ResponseSpec, headers: ResponseHeaders, where: string): SchemaViolation[] {
+  const violations: SchemaViolation[] = [];
+  for (const header of documented.headers) {
+    const value = headerValue(headers, header.name);
+    const path = `header.${header.name}`;
+    if (value === undefined) {
+      if (header.required) violations.push({ path, message: `${where}: header ${header.name} missing (the contract requires it)` });
+      continue;
+    }
+    for (const problem of header.check(value)) violations.push({ path, message: `${where}: header ${header.name} ${JSON.stringify(value)} ${problem}` });
+  }
+  return violations;
+}
+
+/**
+ * One documented response, its validators compiled on first use: the server never
+ * validates its own responses, so its start-up does not pay for ~100 response validators
+ * only the harness and the tests need.
+ */
+function compileResponse(response: OpenAPIV3_1.ResponseObject, ajv: Ajv2020): ResponseSpec {
+  const content = Object.entries(response.content ?? {});
+  const schemas = new Map<string, Record<string, unknown> | undefined>();
+  for (const [type, media] of content) {
+    const mediaType = mediaTypeOf(type);
+    if (mediaType && !schemas.has(mediaType)) schemas.set(mediaType, (media as OpenAPIV3_1.MediaTypeObject).schema as Record<string, unknown> | undefined);
+  }
+  const compiled = new Map<string, ValidateFunction>();
+  const bodyValidator = (mediaType: string): ValidateFunction | undefined => {
+    const schema = schemas.get(mediaType);
+    if (!schema || !isJsonMediaType(mediaType)) return undefined;
+    let validate = compiled.get(mediaType);
+    if (!validate) {
+      validate = ajv.compile(schema);
+      compiled.set(mediaType, validate);
+    }
+    return validate;
+  };
+  const headers: ResponseHeaderSpec[] = [];
+  for (const [name, declared] of Object.entries(response.headers ?? {})) {
+    // OpenAPI 3.1 (Response Object, `headers`): a header named Content-Type is ignored.
+    if (name.toLowerCase() === 'content-type') continue;
+    const header = declared as OpenAPIV3_1.HeaderObject;
+    const schema = header.schema as Record<string, unknown> | undefined;
+    let validate: ValidateFunction | undefined;
+    headers.push({
+      name,
+      required: header.required === true,
+      ...(schema ? { schema } : {}),
+      check(value) {
+        if (!schema) return [];
+        validate ??= ajv.compile(schema);
+        if (validate(readHeaderValue(value, schema))) return [];
+        return formatAjvErrors(validate.errors).map((v) => v.message);
+      },
+    });
+  }
+  const [first] = content;
+  const spec: ResponseSpec = { ...(first ? { contentType: first[0] } : {}), mediaTypes: [...schemas.keys()], bodyValidator, headers };
+  if (first && mediaTypeOf(first[0]) === 'application/json' && schemas.get('application/json')) {
+    Object.defineProperty(spec, 'validate', { enumerable: true, get: () => bodyValidator('application/json') });
+  }
+  return spec;
 }

@@ -6,6 +6,7 @@
  */
 import { sha256Hex } from '../../contracts/contract-files.ts';
 import { type CheckContext, type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
+import { failOnViolations } from './violations.ts';
 
 const CREDIT = '/internal/v1/credit';
 
@@ -131,11 +132,14 @@ export function creditLane(): CheckDefinition[] {
           ['max_sats 0', `${CREDIT}/intent`, { ...intent(ctx, 'zero'), max_sats: 0 }, 400],
           ['unknown offer', `${CREDIT}/envelope`, { schema: 'openagents.credit.envelope_request.v1', offer_id: `cepo_${'0'.repeat(24)}`, provider_id: probeHex(ctx, 'provider') }, 404],
         ];
+        // Every case is tried: each one refused wrongly is in the evidence, not only the first.
+        const problems: string[] = [];
         for (const [name, path, body, status] of cases) {
           const r = await ctx.http.request({ method: 'POST', path, body });
-          expectThat(r.status === status, `${name}: POST ${path} expected ${status}, got ${r.status}`);
-          expectThat(typeof r.json?.error?.code === 'string', `${name}: the ${r.status} body is not the error envelope`);
+          if (r.status !== status) problems.push(`${name}: POST ${path} expected ${status}, got ${r.status}`);
+          else if (typeof r.json?.error?.code !== 'string') problems.push(`${name}: the ${r.status} body is not the error envelope`);
         }
+        failOnViolations(ctx, problems, `${problems.length} of ${cases.length} bad credit inputs not refused properly`);
         return `${cases.length} bad inputs rejected`;
       },
     },

@@ -1,11 +1,16 @@
 /**
- * The health lane (SPEC §4): liveness, readiness, the internal health document and
- * its schema, the running build sha against --expected-build-sha, and latency.
+ * The health lane (SPEC §4): liveness, readiness (the /readyz body of
+ * contracts/runtime.openapi.yaml, at the latest contract migration), the internal health
+ * document and its schema, the running build sha against --expected-build-sha, and latency.
  */
 
+import { loadContractMigrations } from '../../contracts/contract-files.ts';
+import { isJsonMediaType } from '../../contracts/media-type.ts';
 import { loadOpenApiContract } from '../../contracts/openapi-operations.ts';
 import { type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
 import { percentile } from '../report/samples-section.ts';
+import type { HttpResponse } from '../target-http.ts';
+import { failOnViolations } from './violations.ts';
 
 export const LATENCY_SAMPLES = 20;
 export const LATENCY_P95_LIMIT_MS = 1000;
@@ -13,6 +18,23 @@ export const LATENCY_P95_LIMIT_MS = 1000;
 /** The p-th percentile of unsorted samples (0 when there are none). */
 function samplePercentile(samples: number[], p: number): number {
   return samples.length === 0 ? 0 : percentile([...samples].sort((a, b) => a - b), p);
+}
+
+/** The body as JSON when its media type is JSON (contracts/media-type.ts), otherwise undefined. */
+function jsonBody(r: HttpResponse): unknown {
+  if (!isJsonMediaType(r.headers.get('content-type'))) return undefined;
+  try {
+    return JSON.parse(r.text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The version of the latest contract migration (contracts/migrations), the highest one. */
+export function latestContractMigration(): string | undefined {
+  return loadContractMigrations()
+    .map((m) => m.version)
+    .reduce<string | undefined>((latest, version) => (latest === undefined || version > latest ? version : latest), undefined);
 }
 
 export function healthLane(): CheckDefinition[] {
@@ -31,24 +53,40 @@ export function healthLane(): CheckDefinition[] {
     {
       id: 'health.readyz.ready',
       lane: 'health',
-      description: 'GET /readyz answers 200: database reachable and migration ledger equals the contract',
-      async run({ http }) {
-        const r = await http.request({ method: 'GET', path: '/readyz' });
-        expectThat(r.status === 200, `GET /readyz: expected 200, got ${r.status}${r.json?.reasons ? `: ${r.json.reasons.join(', ')}` : ''}`);
-        return `schema_version=${r.json?.schema_version}`;
+      description: 'GET /readyz answers 200 with the documented ReadyzResponse JSON: database reachable and schema_version the latest contract migration',
+      async run(ctx) {
+        const r = await ctx.http.request({ method: 'GET', path: '/readyz' });
+        const body = jsonBody(r) as { reasons?: unknown; schema_version?: unknown } | undefined;
+        const reasons = Array.isArray(body?.reasons) ? `: ${body.reasons.join(', ')}` : '';
+        const problems: string[] = [];
+        if (r.status !== 200) problems.push(`GET /readyz: expected 200, got ${r.status}${reasons}`);
+        const contract = await loadOpenApiContract();
+        for (const v of contract.validateResponse('getReadyz', r.status, r.text, r.headers.get('content-type') ?? '', r.headers)) problems.push(v.message);
+        const latest = latestContractMigration();
+        if (r.status === 200 && body?.schema_version !== latest) {
+          problems.push(`GET /readyz: schema_version ${JSON.stringify(body?.schema_version)}, expected ${latest}, the latest contract migration (contracts/migrations)`);
+        }
+        failOnViolations(ctx, problems, `${problems.length} problem(s) with GET /readyz`);
+        return `schema_version=${body?.schema_version}`;
       },
     },
     {
       id: 'health.internal.schema',
       lane: 'health',
       description: 'GET /internal/v1/health answers 200 and matches InternalHealthResponse',
-      async run({ http }) {
-        const r = await http.request({ method: 'GET', path: '/internal/v1/health' });
+      async run(ctx) {
+        const r = await ctx.http.request({ method: 'GET', path: '/internal/v1/health' });
         const contract = await loadOpenApiContract();
-        const violations = contract.validateResponse('getInternalHealth', r.status, r.json ?? r.text, r.headers.get('content-type') ?? undefined);
-        expectThat(violations.length === 0, violations.map((v) => v.message).join('; '));
-        expectThat(r.json.status === 'ok', `GET /internal/v1/health: $.status is ${r.json.status}`);
-        return `schema_version=${r.json.schema_version} config_fingerprint=${r.json.config_fingerprint}`;
+        const violations = contract.validateResponse('getInternalHealth', r.status, r.text, r.headers.get('content-type') ?? '', r.headers);
+        failOnViolations(
+          ctx,
+          violations.map((v) => v.message),
+          `GET /internal/v1/health: ${violations.length} violation(s) of InternalHealthResponse`,
+        );
+        const body = jsonBody(r) as { status?: unknown; schema_version?: unknown; config_fingerprint?: unknown } | undefined;
+        expectThat(r.status === 200, `GET /internal/v1/health: expected 200, got ${r.status}`);
+        expectThat(body?.status === 'ok', `GET /internal/v1/health: $.status is ${JSON.stringify(body?.status)}`);
+        return `schema_version=${body.schema_version} config_fingerprint=${body.config_fingerprint}`;
       },
     },
     {

@@ -4,6 +4,7 @@
  * harness saw); the documented series present.
  */
 import { type CheckDefinition, expectThat } from '../check-runner.ts';
+import { failOnViolations } from './violations.ts';
 
 const REQUIRED_SERIES = ['runtime_http_requests_total', 'khala_deliveries_total', 'khala_replays_total', 'khala_stale_cursors_total', 'khala_evictions_total'];
 
@@ -24,7 +25,7 @@ export function observabilityLane(): CheckDefinition[] {
       lane: 'observability',
       phase: 'first',
       description: 'GET /metrics answers Prometheus text with the documented series before the run',
-      async run({ http, run }) {
+      async run({ http }) {
         const r = await http.request({ method: 'GET', path: '/metrics' });
         expectThat(r.status === 200, `GET /metrics: expected 200, got ${r.status}`);
         const missing = REQUIRED_SERIES.filter((name) => !new RegExp(`^# (HELP|TYPE) ${name}\\b`, 'm').test(r.text));
@@ -37,9 +38,14 @@ export function observabilityLane(): CheckDefinition[] {
       lane: 'observability',
       phase: 'last',
       description: 'no 5xx during the run: not in the target\'s runtime_http_requests_total delta, not in any answer the harness saw',
-      async run({ http, run }) {
+      async run(ctx) {
+        const { http, run } = ctx;
         const seen = run.exchanges.filter((e) => e.status >= 500 && e.check_id !== 'observability.run.no-5xx');
-        expectThat(seen.length === 0, `the target answered 5xx during the run: ${seen.slice(0, 5).map((e) => `${e.method} ${e.path} → ${e.status} (in ${e.check_id})`).join('; ')}`);
+        failOnViolations(
+          ctx,
+          seen.map((e) => `${e.method} ${e.path} → ${e.status} (in ${e.check_id})`),
+          'the target answered 5xx during the run',
+        );
         const r = await http.request({ method: 'GET', path: '/metrics' });
         expectThat(r.status === 200, `GET /metrics: expected 200, got ${r.status}`);
         const before = run.metrics5xxBefore;

@@ -44,6 +44,10 @@ export interface Fault {
   /** Replace the body with this text; the upstream content-type stays unless `contentType` is given. */
   text?: string;
   contentType?: string;
+  /** Response headers the proxy does not relay (names, any case), e.g. `retry-after`. */
+  dropResponseHeaders?: string[];
+  /** Response headers set on the answer (after dropResponseHeaders), e.g. `{ 'retry-after': 'soon' }`. */
+  responseHeaders?: Record<string, string>;
 }
 
 /** Per-connection state a WebSocket fault sees. */
@@ -172,6 +176,10 @@ export async function startFaultyTarget(upstreamUrl: string, faults: Fault[] = [
     answer.headers.forEach((value, name) => {
       if (!DROP_HEADERS.has(name) && name !== 'content-type') out[name] = value;
     });
+    for (const fault of hits) {
+      for (const name of fault.dropResponseHeaders ?? []) delete out[name.toLowerCase()];
+      for (const [name, value] of Object.entries(fault.responseHeaders ?? {})) out[name.toLowerCase()] = value;
+    }
     if (contentType) out['content-type'] = contentType;
     out['content-length'] = String(Buffer.byteLength(body));
     if (!res.destroyed) res.writeHead(status, out).end(body);
