@@ -38,6 +38,8 @@ export interface Exchange {
   duration_ms: number;
   /** Set when the request never got an answer (timeout, refused, reset). */
   error?: string;
+  /** The answer's headers (lowercase names), so the contract lane can judge declared response headers. */
+  headers?: Record<string, string>;
 }
 
 export interface HttpRequest {
@@ -363,7 +365,7 @@ export class TargetHttp {
         }
       }
       const durationMs = Math.round(performance.now() - started);
-      Object.assign(exchange, { status: response.status, content_type: contentType, body: json ?? text, truncated, duration_ms: durationMs });
+      Object.assign(exchange, { status: response.status, content_type: contentType, body: json ?? text, truncated, duration_ms: durationMs, headers: Object.fromEntries(response.headers) });
       this.exchanges.push(exchange);
       this.log(`${request.method} ${request.path} → ${response.status} (${durationMs} ms) ${text.slice(0, 400).replace(/\s+/g, ' ')}`);
       return { status: response.status, headers: response.headers, text, json, durationMs };

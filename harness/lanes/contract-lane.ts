@@ -16,9 +16,9 @@ import { type Exchange, MAX_BODY_BYTES } from '../target-http.ts';
 import { failOnViolations } from './violations.ts';
 
 /**
- * An exchange as the contract lane reads it: with the answer's headers when the recording
- * client kept them (harness/target-http.ts); without them, declared response headers of
- * that answer cannot be judged here (the checks holding the response judge them).
+ * An exchange as the contract lane reads it: harness/target-http.ts records the answer's
+ * headers; an exchange recorded without them (e.g. built by a test) cannot have its
+ * declared response headers judged here.
  */
 type RecordedExchange = Exchange & { headers?: ResponseHeaders };
 
