@@ -33,10 +33,16 @@ Usage:
   runtime-gate report verify DIR [--pubkey PEM]
   runtime-gate report merge DIR... --out DIR
                                  verify a report folder's manifest (and signature); merge shards
-  runtime-gate contracts lint|generate|check
-                                 lint the contracts; regenerate contracts/generated/ or fail when stale
+  runtime-gate contracts lint [FILE...] [--conventions] [--remote-refs]
+                                 lint OpenAPI/AsyncAPI documents (Spectral oas/asyncapi rulesets + structural
+                                 validation) and JSON Schemas; no FILE: the built-in contracts, with this project's
+                                 conventions (--conventions applies them to FILEs). One line per finding:
+                                 FILE:LINE path message (rule); exit 1 on an error or a FILE it cannot read or parse
+  runtime-gate contracts generate|check
+                                 regenerate contracts/generated/ or fail when stale
   runtime-gate contracts diff OLD NEW
-                                 breaking changes from OLD to NEW OpenAPI (exit 1 when any)
+                                 breaking changes from OLD to NEW OpenAPI, operations matched by full path (servers
+                                 base path + template); exit 1 when any, 2 when a file cannot be read or resolved
   runtime-gate db roles apply [--dry-run] [--db-url U]
                                  bring the database to contracts/db-roles.json, idempotently (dry run: print the SQL)
   runtime-gate db roles verify [--db-url U] [--json]
@@ -163,17 +169,43 @@ async function commandContracts(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'diff') {
     if (rest.length !== 2) throw new UsageError('contracts diff needs OLD NEW (OpenAPI documents, YAML or JSON)');
-    const { diffOpenApiFiles, formatBreakingChanges } = await import('../contract/openapi-diff.ts');
-    const changes = await diffOpenApiFiles(rest[0]!, rest[1]!);
+    const { diffOpenApiFiles, formatBreakingChanges, OpenApiInputError } = await import('../contract/openapi-diff.ts');
+    let changes: Awaited<ReturnType<typeof diffOpenApiFiles>>;
+    try {
+      changes = await diffOpenApiFiles(rest[0]!, rest[1]!);
+    } catch (error) {
+      // A file that cannot be read, parsed or resolved: one line, exit 2 (no verdict about the change).
+      if (!(error instanceof OpenApiInputError)) throw error;
+      process.stderr.write(`runtime-gate: contracts diff: ${error.message}\n`);
+      return 2;
+    }
     process.stdout.write(`${formatBreakingChanges(changes)}\n`);
     return changes.length === 0 ? 0 : 1;
   }
   if (sub === 'lint') {
-    const { lintContracts } = await import('../contract/lint-contracts.ts');
-    const findings = await lintContracts();
-    for (const f of findings) process.stderr.write(`${f.contract}: ${f.message}\n`);
-    process.stdout.write(findings.length === 0 ? 'contracts lint clean\n' : `${findings.length} finding(s)\n`);
-    return findings.length === 0 ? 0 : 1;
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { conventions: { type: 'boolean' }, 'remote-refs': { type: 'boolean' } } });
+    const { formatLintFinding, isFailing, LintInputError, lintContracts, lintFile } = await import('../contract/lint-contracts.ts');
+    const findings: Awaited<ReturnType<typeof lintFile>> = [];
+    let unreadable = 0;
+    if (positionals.length === 0) {
+      findings.push(...(await lintContracts({}, { includeWarnings: true })));
+    } else {
+      for (const file of positionals) {
+        try {
+          findings.push(...(await lintFile(file, { conventions: values.conventions === true, remoteRefs: values['remote-refs'] === true })));
+        } catch (error) {
+          if (!(error instanceof LintInputError)) throw error;
+          process.stderr.write(`runtime-gate: contracts lint: ${error.message}\n`);
+          unreadable += 1;
+        }
+      }
+    }
+    for (const finding of findings) process.stdout.write(`${formatLintFinding(finding)}\n`);
+    const errors = findings.filter(isFailing).length;
+    const warnings = findings.length - errors;
+    const counts = [errors > 0 ? `${errors} error(s)` : '', warnings > 0 ? `${warnings} warning(s)` : '', unreadable > 0 ? `${unreadable} file(s) not linted` : ''].filter(Boolean);
+    process.stdout.write(errors === 0 && unreadable === 0 ? `contracts lint clean${warnings > 0 ? ` (${warnings} warning(s), not failing)` : ''}\n` : `contracts lint: ${counts.join(', ')}\n`);
+    return errors === 0 && unreadable === 0 ? 0 : 1;
   }
   if (sub !== 'generate' && sub !== 'check') throw new UsageError('contracts needs lint, generate, check or diff');
   const { spawnSync } = await import('node:child_process');

@@ -1,15 +1,30 @@
 /**
- * Breaking-change diff between two OpenAPI 3.1 documents (SPEC §4 "contract" lane: the
- * target's served `openapi.json` must have no breaking change against the local contract).
+ * Breaking-change diff between two OpenAPI documents (3.0 or 3.1; the contract lane diffs the
+ * target's served `openapi.json` against the local contracts/runtime.openapi.yaml, and
+ * `runtime-gate contracts diff OLD NEW` diffs any two documents).
  *
- * "old" is the contract clients rely on (the local contracts/runtime.openapi.yaml), "new" is
- * what the target serves. Only changes that break a client written against "old" are
- * reported; additions (paths, operations, optional request fields, response fields) are not.
+ * "old" is the contract clients rely on, "new" is what the target serves. Only changes that
+ * break a client written against "old" are reported; additions (paths, operations, optional
+ * request fields, response fields) and loosened request constraints are not.
+ *
+ * Operations are matched by their full path: the `servers` base path (the path of the first
+ * server URL, absolute or relative, with server variables at their defaults; operation-level
+ * `servers` over path-level over the document's; Swagger 2.0 `basePath`) followed by the path
+ * template, so `servers: [{url: /internal/v1}]` + `/runs` is the same operation as `/internal/v1/runs`
+ * under `servers: [{url: http://host}]`. Renamed path parameters (`{id}` → `{run_id}`) are the
+ * same URL for clients.
  *
  * Rules, by direction:
  * - request (what clients send): a new or newly required body field or parameter, a request
  *   body that became required, a field type that no longer accepts what it used to, a field
- *   dropped from a strict (`additionalProperties: false`) object, enum/const values removed.
+ *   dropped from a strict (`additionalProperties: false`) object, enum/const values removed, and
+ *   tightened constraints on body fields and parameters: `maxLength`/`maxItems`/`maximum`/
+ *   `exclusiveMaximum` added or lowered, `minLength`/`minItems`/`minimum`/`exclusiveMinimum` added
+ *   or raised, `pattern` added or changed.
+ * - security: an operation that needed none (or allowed anonymous access with `{}`) now requires
+ *   some, or a way of authenticating that used to suffice no longer does (a new required scheme,
+ *   a scheme whose definition changed, or more OAuth scopes). A scheme renamed in
+ *   `components.securitySchemes` with the same definition is the same scheme.
  * - response (what clients read): a removed status, a removed field or one no longer
  *   required, any change of a field's type set (integer → number included), enum/const values
  *   added.
@@ -17,11 +32,12 @@
  * Schemas are followed through `$ref` (internal pointers, resolved lazily, so bundled
  * documents work too), `properties`, `items`, `allOf` (merged), and `oneOf`/`anyOf` (paired by
  * position). Recursive schemas are cut at the first repeated (old, new) pair.
- *
- * @see /work/shared/SPEC.md §4 (contract lane)
  */
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { OpenAPI } from 'openapi-types';
+import { parse as parseYaml } from 'yaml';
 
 /** Every kind {@link diffOpenApi} reports; each one breaks some client of the old contract. */
 export const BREAKING_CHANGE_KINDS = [
@@ -32,6 +48,9 @@ export const BREAKING_CHANGE_KINDS = [
   'removed_request_field',
   'retyped_request_field',
   'narrowed_request_enum',
+  'tightened_request_constraint',
+  'added_security',
+  'new_required_security',
   'removed_response_field',
   'retyped_response_field',
   'widened_response_enum',
@@ -44,7 +63,11 @@ const METHODS: readonly OpenApiMethod[] = ['get', 'put', 'post', 'delete', 'opti
 
 export interface BreakingChange {
   kind: BreakingChangeKind;
-  /** Path template as written in the old (local) contract, e.g. `/internal/v1/runs/{run_id}`. */
+  /**
+   * Full path of the old operation: its `servers` base path followed by the path template as
+   * written in the old document, e.g. `/internal/v1/runs/{run_id}` (the template itself when the
+   * base path is `/`, as in contracts/runtime.openapi.yaml).
+   */
   path: string;
   /** Lowercase, as in the document's path item; absent for `removed_path`. */
   method?: OpenApiMethod;
@@ -54,7 +77,8 @@ export interface BreakingChange {
   operationId?: string;
   /**
    * Where, JSONPath-like: `POST /internal/v1/runs/{run_id}/events 200 $.event.seq`,
-   * `POST /internal/v1/sync/token request $.scopes[*]`, `GET /internal/v1/runs/{run_id} query.view`.
+   * `POST /internal/v1/sync/token request $.scopes[*]`, `GET /internal/v1/runs/{run_id} query.view`,
+   * `GET /internal/v1/runs security`.
    */
   location: string;
   /** Where and what, e.g. `GET /internal/v1/runs/{run_id} 200: $.run.latest_seq changed type integer → string`. */
@@ -64,9 +88,56 @@ export interface BreakingChange {
 /** Any JSON-ish OpenAPI document: a parsed YAML/JSON object or an `openapi-types` document. */
 export type OpenApiInput = OpenAPI.Document | Record<string, unknown>;
 
-/** Dereferences both files (YAML or JSON, external refs allowed) and diffs them. */
+/**
+ * A diff input that cannot be used: unreadable, not YAML/JSON, not an OpenAPI document, or a
+ * `$ref` that does not resolve. The message is one line naming the file.
+ */
+export class OpenApiInputError extends Error {
+  override readonly name = 'OpenApiInputError';
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+  }
+}
+
+const firstLine = (error: unknown): string => ((error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '').trim();
+
+/**
+ * Reads, parses and dereferences one OpenAPI document (YAML or JSON; local external refs are
+ * followed, remote `http(s)` refs are not fetched). Every failure is an {@link OpenApiInputError}.
+ */
+export async function loadOpenApiFile(file: string): Promise<OpenAPI.Document> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new OpenApiInputError(file, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read: ${firstLine(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text, { uniqueKeys: false });
+  } catch (error) {
+    throw new OpenApiInputError(file, `not valid YAML or JSON: ${firstLine(error)}`);
+  }
+  const doc = asObject(data);
+  if (!doc || (typeof doc.openapi !== 'string' && typeof doc.swagger !== 'string')) {
+    throw new OpenApiInputError(file, 'not an OpenAPI document (no `openapi` or `swagger` version field)');
+  }
+  if (doc.paths !== undefined && !asObject(doc.paths)) throw new OpenApiInputError(file, '`paths` is not an object');
+  try {
+    // The path (not a file URL) is the base for relative refs; remote refs are refused, not fetched.
+    return (await SwaggerParser.dereference(resolvePath(file), doc as unknown as OpenAPI.Document, { resolve: { http: false } })) as OpenAPI.Document;
+  } catch (error) {
+    throw new OpenApiInputError(file, `cannot resolve its $refs: ${firstLine(error)}`);
+  }
+}
+
+/** Reads and dereferences both files (YAML or JSON, local external refs allowed) and diffs them. */
 export async function diffOpenApiFiles(oldPath: string, newPath: string): Promise<BreakingChange[]> {
-  const [oldDoc, newDoc] = await Promise.all([SwaggerParser.dereference(oldPath), SwaggerParser.dereference(newPath)]);
+  const [oldDoc, newDoc] = await Promise.all([loadOpenApiFile(oldPath), loadOpenApiFile(newPath)]);
   return diffOpenApi(oldDoc, newDoc);
 }
 
@@ -91,38 +162,42 @@ export function diffOpenApi(oldDoc: OpenApiInput, newDoc: OpenApiInput): Breakin
     changes: [],
     keys: new Set(),
   };
-  const oldPaths = asObject(ctx.oldRoot.paths) ?? {};
-  const newPaths = asObject(ctx.newRoot.paths) ?? {};
-  const newByShape = new Map<string, string>();
-  for (const template of Object.keys(newPaths)) {
-    if (!newByShape.has(pathShape(template))) newByShape.set(pathShape(template), template);
+  const oldOps = operationsOf(ctx.oldRoot);
+  const newOps = operationsOf(ctx.newRoot);
+  // Full path shape → (method → operation) of the new document; the first one written wins.
+  const newByShape = new Map<string, Map<OpenApiMethod | undefined, IndexedOperation>>();
+  for (const entry of newOps) {
+    const shape = pathShape(entry.fullPath);
+    const methods = newByShape.get(shape) ?? new Map<OpenApiMethod | undefined, IndexedOperation>();
+    if (!methods.has(entry.method)) methods.set(entry.method, entry);
+    newByShape.set(shape, methods);
   }
-
-  for (const [template, rawOldItem] of Object.entries(oldPaths)) {
-    const oldItem = resolve(ctx.oldRoot, rawOldItem) ?? {};
-    // A renamed path parameter (`{id}` → `{run_id}`) is the same URL for clients.
-    const newTemplate = template in newPaths ? template : newByShape.get(pathShape(template));
-    const oldMethods = METHODS.filter((m) => asObject(oldItem[m]));
-    if (newTemplate === undefined) {
-      const verbs = oldMethods.map((m) => m.toUpperCase()).join(', ');
-      emit(ctx, { kind: 'removed_path', path: template, location: template, message: `${template}: path removed${verbs ? ` (operations ${verbs})` : ''}` });
+  const removedPaths = new Set<string>();
+  for (const entry of oldOps) {
+    const { fullPath, method, pathItem } = entry;
+    const matches = newByShape.get(pathShape(fullPath));
+    if (!matches) {
+      if (removedPaths.has(fullPath)) continue;
+      removedPaths.add(fullPath);
+      const verbs = oldOps.filter((e) => e.fullPath === fullPath && e.method).map((e) => e.method!.toUpperCase());
+      emit(ctx, { kind: 'removed_path', path: fullPath, location: fullPath, message: `${fullPath}: path removed${verbs.length > 0 ? ` (operations ${verbs.join(', ')})` : ''}` });
       continue;
     }
-    const newItem = resolve(ctx.newRoot, newPaths[newTemplate]) ?? {};
-    for (const method of oldMethods) {
-      const oldOp = asObject(oldItem[method])!;
-      const newOp = asObject(newItem[method]);
-      const where = `${method.toUpperCase()} ${template}`;
-      const operationId = typeof oldOp.operationId === 'string' ? oldOp.operationId : undefined;
-      const site: OperationSite = { path: template, method, ...(operationId ? { operationId } : {}) };
-      if (!newOp) {
-        emit(ctx, { kind: 'removed_operation', ...site, location: where, message: `${where}: operation removed` });
-        continue;
-      }
-      compareParameters(ctx, site, where, [oldItem, oldOp], [newItem, newOp]);
-      compareRequestBody(ctx, site, where, oldOp.requestBody, newOp.requestBody);
-      compareResponses(ctx, site, where, oldOp.responses, newOp.responses);
+    if (!method) continue;
+    const oldOp = entry.operation!;
+    const where = `${method.toUpperCase()} ${fullPath}`;
+    const operationId = typeof oldOp.operationId === 'string' ? oldOp.operationId : undefined;
+    const site: OperationSite = { path: fullPath, method, ...(operationId ? { operationId } : {}) };
+    const next = matches.get(method);
+    if (!next) {
+      emit(ctx, { kind: 'removed_operation', ...site, location: where, message: `${where}: operation removed` });
+      continue;
     }
+    const newOp = next.operation!;
+    compareSecurity(ctx, site, where, oldOp, newOp);
+    compareParameters(ctx, site, where, [pathItem, oldOp], [next.pathItem, newOp]);
+    compareRequestBody(ctx, site, where, oldOp.requestBody, newOp.requestBody);
+    compareResponses(ctx, site, where, oldOp.responses, newOp.responses);
   }
   return ctx.changes;
 }
@@ -178,6 +253,62 @@ function emit(ctx: DiffContext, change: BreakingChange): void {
 
 function pathShape(template: string): string {
   return template.replace(/\{[^}]*\}/g, '{}');
+}
+
+interface IndexedOperation {
+  /** Base path + template, e.g. `/internal/v1/runs/{run_id}`. */
+  fullPath: string;
+  pathItem: Json;
+  /** Undefined for a path item that declares no operation (it still names a path). */
+  method?: OpenApiMethod;
+  operation?: Json;
+}
+
+/** Every operation with its full path, in document order. */
+function operationsOf(root: Json): IndexedOperation[] {
+  const out: IndexedOperation[] = [];
+  const rootBase = basePathOf(root, root);
+  for (const [template, rawItem] of Object.entries(asObject(root.paths) ?? {})) {
+    const pathItem = resolve(root, rawItem) ?? {};
+    const itemBase = basePathOf(root, pathItem) ?? rootBase ?? '';
+    const methods = METHODS.filter((m) => asObject(pathItem[m]));
+    if (methods.length === 0) out.push({ fullPath: joinPath(itemBase, template), pathItem });
+    for (const method of methods) {
+      const operation = asObject(pathItem[method])!;
+      out.push({ fullPath: joinPath(basePathOf(root, operation) ?? itemBase, template), pathItem, method, operation });
+    }
+  }
+  return out;
+}
+
+/**
+ * The base path `node` declares: the path of its first `servers` URL (server variables at
+ * their defaults; an absolute URL's path, or a relative URL taken as a path), or Swagger 2.0's
+ * `basePath` on the document. `''` for `/`; undefined when `node` declares no servers.
+ */
+function basePathOf(root: Json, node: Json): string | undefined {
+  if (node === root && typeof root.swagger === 'string') return typeof root.basePath === 'string' ? normalizeBase(root.basePath) : '';
+  if (!Array.isArray(node.servers) || node.servers.length === 0) return undefined;
+  const server = resolve(root, node.servers[0]);
+  if (!server || typeof server.url !== 'string') return undefined;
+  const variables = asObject(server.variables) ?? {};
+  const url = server.url.replace(/\{([^}]+)\}/g, (whole, name: string) => {
+    const value = asObject(variables[name])?.default;
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : whole;
+  });
+  // `scheme://authority/path` or `//authority/path`: the path after the authority.
+  const absolute = /^(?:[a-z][a-z0-9+.-]*:)?\/\/[^/?#]*(.*)$/i.exec(url);
+  return normalizeBase(absolute ? absolute[1]! : url);
+}
+
+function normalizeBase(path: string): string {
+  const bare = path.replace(/[?#].*$/, '').replace(/^\.\//, '');
+  const trimmed = bare.replace(/\/+$/, '');
+  return trimmed === '' || trimmed === '.' ? '' : trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+function joinPath(base: string, template: string): string {
+  return base === '' ? template : `${base}${template.startsWith('/') ? '' : '/'}${template}`;
 }
 
 const ANNOTATIONS = new Set(['description', 'summary', 'title', 'example', 'examples', 'deprecated', '$comment']);
@@ -282,6 +413,109 @@ function compareResponses(ctx: DiffContext, op: OperationSite, where: string, ra
   }
 }
 
+// -------------------------------------------------------------------------------- security
+
+/** One way of authenticating: every scheme in it (by wire identity) with the scopes required. */
+interface SecurityAlternative {
+  schemes: Map<string, Set<string>>;
+  /** The scheme names as written, for messages: `internalBearer`, `apiKey + oauth(read:pets)`. */
+  label: string;
+}
+
+function securitySchemesOf(root: Json): Json {
+  return asObject(asObject(root.components)?.securitySchemes) ?? asObject(root.securityDefinitions) ?? {};
+}
+
+/**
+ * A scheme's definition as a client meets it, descriptions left out: `http bearer JWT`,
+ * `apiKey header x-api-key`, `oauth2 [flows and URLs]`; undefined when the document does not define it.
+ */
+function schemeDefinition(root: Json, name: string): string | undefined {
+  const scheme = resolve(root, securitySchemesOf(root)[name]);
+  if (!scheme || typeof scheme.type !== 'string') return undefined;
+  switch (scheme.type) {
+    case 'http':
+      return `http ${String(scheme.scheme).toLowerCase()}${typeof scheme.bearerFormat === 'string' ? ` ${scheme.bearerFormat}` : ''}`;
+    case 'basic': // Swagger 2.0
+      return 'http basic';
+    case 'apiKey':
+      return `apiKey ${String(scheme.in)} ${scheme.in === 'header' ? String(scheme.name).toLowerCase() : String(scheme.name)}`;
+    case 'openIdConnect':
+      return `openIdConnect ${String(scheme.openIdConnectUrl)}`;
+    case 'oauth2': {
+      const flows = asObject(scheme.flows) ?? { [String(scheme.flow)]: { authorizationUrl: scheme.authorizationUrl, tokenUrl: scheme.tokenUrl } };
+      const urls = Object.entries(flows).map(([flow, raw]) => [flow, asObject(raw)?.authorizationUrl, asObject(raw)?.tokenUrl]);
+      return `oauth2 ${valueKey(urls)}`;
+    }
+    default:
+      return String(scheme.type);
+  }
+}
+
+/**
+ * Identities of security schemes across the two documents: a scheme is its name and its
+ * definition (a scheme whose definition changed is a different credential). A name the old
+ * document does not define, whose definition is that of exactly one old scheme the new
+ * document no longer defines, is that scheme renamed.
+ */
+function schemeIdentities(ctx: DiffContext): { old: (name: string) => string; new: (name: string) => string } {
+  const oldNames = Object.keys(securitySchemesOf(ctx.oldRoot));
+  const newSchemes = securitySchemesOf(ctx.newRoot);
+  const id = (name: string, definition: string | undefined) => `${name}\u0000${definition ?? 'undefined'}`;
+  return {
+    old: (name) => id(name, schemeDefinition(ctx.oldRoot, name)),
+    new: (name) => {
+      const definition = schemeDefinition(ctx.newRoot, name);
+      if (oldNames.includes(name) || definition === undefined) return id(name, definition);
+      const renamed = oldNames.filter((o) => !(o in newSchemes) && schemeDefinition(ctx.oldRoot, o) === definition);
+      return id(renamed.length === 1 ? renamed[0]! : name, definition);
+    },
+  };
+}
+
+/** The operation's security (its own, else the document's) as alternatives; `[]` alone means none required. */
+function securityOf(root: Json, operation: Json, identity: (name: string) => string): SecurityAlternative[] {
+  const raw = Array.isArray(operation.security) ? operation.security : Array.isArray(root.security) ? root.security : [];
+  return raw.map((requirement) => {
+    const schemes = new Map<string, Set<string>>();
+    const names: string[] = [];
+    for (const [name, scopes] of Object.entries(asObject(requirement) ?? {})) {
+      const list = Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : [];
+      const key = identity(name);
+      schemes.set(key, new Set([...(schemes.get(key) ?? []), ...list]));
+      names.push(list.length > 0 ? `${name}(${list.join(', ')})` : name);
+    }
+    return { schemes, label: names.length > 0 ? names.join(' + ') : 'anonymous' };
+  });
+}
+
+/** A client using `held` can use `required` too: every scheme of it, with no scope it lacks. */
+function satisfies(held: SecurityAlternative, required: SecurityAlternative): boolean {
+  for (const [scheme, scopes] of required.schemes) {
+    const have = held.schemes.get(scheme);
+    if (!have || [...scopes].some((s) => !have.has(s))) return false;
+  }
+  return true;
+}
+
+function compareSecurity(ctx: DiffContext, op: OperationSite, where: string, oldOp: Json, newOp: Json): void {
+  const identities = schemeIdentities(ctx);
+  const before = securityOf(ctx.oldRoot, oldOp, identities.old);
+  const after = securityOf(ctx.newRoot, newOp, identities.new);
+  const anonymous = (alternatives: SecurityAlternative[]) => alternatives.length === 0 || alternatives.some((a) => a.schemes.size === 0);
+  if (anonymous(after)) return;
+  const location = `${where} security`;
+  const options = after.map((a) => a.label).join(' or ');
+  if (anonymous(before)) {
+    emit(ctx, { kind: 'added_security', ...op, location, message: `${where}: now requires ${options} (it required no authentication)` });
+    return;
+  }
+  for (const held of before) {
+    if (after.some((required) => satisfies(held, required))) continue;
+    emit(ctx, { kind: 'new_required_security', ...op, location, message: `${where}: ${held.label} no longer suffices (now requires ${options})` });
+  }
+}
+
 // --------------------------------------------------------------------------------- schemas
 
 /** A schema with its `allOf` branches merged (properties as lists of raw sub-schemas). */
@@ -295,6 +529,46 @@ interface SchemaView {
   closed: boolean;
   items: unknown[];
   variants?: unknown[];
+  /** Value constraints, the strictest over the `allOf` branches; undefined means none. */
+  limits: Partial<Record<CountKeyword, number>>;
+  lower?: Bound;
+  upper?: Bound;
+  patterns: string[];
+}
+
+/** A numeric bound: `minimum`/`maximum` (inclusive) or their exclusive variants. */
+interface Bound {
+  value: number;
+  exclusive: boolean;
+}
+
+/** Length and size keywords; a `max*` tightens when lowered (or added), a `min*` when raised. */
+const COUNT_KEYWORDS = ['maxLength', 'minLength', 'maxItems', 'minItems'] as const;
+type CountKeyword = (typeof COUNT_KEYWORDS)[number];
+
+/** The stricter of two bounds: for a lower bound the larger one (`> v` over `≥ v`); for an upper one the smaller. */
+function stricter(kind: 'lower' | 'upper', a: Bound | undefined, b: Bound | undefined): Bound | undefined {
+  if (!a || !b) return a ?? b;
+  if (a.value !== b.value) return (kind === 'lower' ? a.value > b.value : a.value < b.value) ? a : b;
+  return a.exclusive ? a : b;
+}
+
+/** Whether `bound` rejects a value that `than` accepts. */
+function strictlyTighter(kind: 'lower' | 'upper', bound: Bound, than: Bound): boolean {
+  if (bound.value !== than.value) return kind === 'lower' ? bound.value > than.value : bound.value < than.value;
+  return bound.exclusive && !than.exclusive;
+}
+
+/** The bound one schema node sets: OpenAPI 3.1 numeric `exclusive*`, or 3.0's boolean flag on `minimum`/`maximum`. */
+function boundOf(node: Json, kind: 'lower' | 'upper'): Bound | undefined {
+  const inclusive = node[kind === 'lower' ? 'minimum' : 'maximum'];
+  const exclusive = node[kind === 'lower' ? 'exclusiveMinimum' : 'exclusiveMaximum'];
+  const plain = typeof inclusive === 'number' ? { value: inclusive, exclusive: exclusive === true } : undefined;
+  return stricter(kind, plain, typeof exclusive === 'number' ? { value: exclusive, exclusive: true } : undefined);
+}
+
+function formatBound(kind: 'lower' | 'upper', bound: Bound): string {
+  return `${kind === 'lower' ? (bound.exclusive ? '>' : '≥') : bound.exclusive ? '<' : '≤'} ${bound.value}`;
 }
 
 function typesOf(schema: Json): Set<string> | undefined {
@@ -341,7 +615,7 @@ function valuesOf(schema: Json): unknown[] | undefined {
 }
 
 function view(root: Json, schema: Json): SchemaView {
-  const out: SchemaView = { properties: new Map(), required: new Set(), closed: false, items: [] };
+  const out: SchemaView = { properties: new Map(), required: new Set(), closed: false, items: [], limits: {}, patterns: [] };
   const seen = new Set<Json>();
   const visit = (node: Json): void => {
     if (seen.has(node)) return;
@@ -358,6 +632,15 @@ function view(root: Json, schema: Json): SchemaView {
     }
     if (Array.isArray(node.required)) for (const name of node.required) if (typeof name === 'string') out.required.add(name);
     if (node.additionalProperties === false || node.unevaluatedProperties === false) out.closed = true;
+    for (const keyword of COUNT_KEYWORDS) {
+      const value = node[keyword];
+      if (typeof value !== 'number') continue;
+      const current = out.limits[keyword];
+      out.limits[keyword] = current === undefined ? value : keyword.startsWith('max') ? Math.min(current, value) : Math.max(current, value);
+    }
+    out.lower = stricter('lower', out.lower, boundOf(node, 'lower'));
+    out.upper = stricter('upper', out.upper, boundOf(node, 'upper'));
+    if (typeof node.pattern === 'string' && !out.patterns.includes(node.pattern)) out.patterns.push(node.pattern);
     if (asObject(node.items)) out.items.push(node.items);
     const variants = Array.isArray(node.oneOf) ? node.oneOf : Array.isArray(node.anyOf) ? node.anyOf : undefined;
     if (variants && !out.variants) out.variants = variants;
@@ -428,6 +711,7 @@ function compareSchema(ctx: DiffContext, site: SchemaSite, rawOld: unknown, rawN
       if (!b.values) report('widened_response_enum', at, `is no longer restricted to ${formatValues(a.values)}`);
       else if (added && added.length > 0) report('widened_response_enum', at, `may now be ${formatValues(added)} (was one of ${formatValues(a.values)})`);
     }
+    if (direction === 'request') compareConstraints(a, b, at, report);
     if (direction === 'request' && b.values) {
       const allowed = new Set(b.values.map(valueKey));
       const removed = a.values?.filter((v) => !allowed.has(valueKey(v)));
@@ -453,6 +737,30 @@ function compareSchema(ctx: DiffContext, site: SchemaSite, rawOld: unknown, rawN
     }
   }
   stack.pop();
+}
+
+/** Request constraints that reject a value the old contract accepted (request direction only). */
+function compareConstraints(a: SchemaView, b: SchemaView, at: string, report: (kind: BreakingChangeKind, path: string, what: string) => void): void {
+  for (const keyword of COUNT_KEYWORDS) {
+    const before = a.limits[keyword];
+    const after = b.limits[keyword];
+    if (after === undefined) continue;
+    if (keyword.startsWith('max') ? before === undefined || after < before : after > (before ?? 0)) {
+      report('tightened_request_constraint', at, before === undefined ? `${keyword} ${after} added` : `${keyword} ${keyword.startsWith('max') ? 'lowered' : 'raised'} ${before} → ${after}`);
+    }
+  }
+  for (const kind of ['lower', 'upper'] as const) {
+    const before = a[kind];
+    const after = b[kind];
+    if (!after || (before && !strictlyTighter(kind, after, before))) continue;
+    const keyword = `${after.exclusive ? 'exclusive' : ''}${kind === 'lower' ? (after.exclusive ? 'Minimum' : 'minimum') : after.exclusive ? 'Maximum' : 'maximum'}`;
+    report('tightened_request_constraint', at, before ? `${keyword} ${kind === 'lower' ? 'raised' : 'lowered'} ${formatBound(kind, before)} → ${formatBound(kind, after)}` : `${keyword} ${formatBound(kind, after)} added`);
+  }
+  const added = b.patterns.filter((p) => !a.patterns.includes(p));
+  if (added.length > 0) {
+    const now = added.map((p) => `/${p}/`).join(', ');
+    report('tightened_request_constraint', at, a.patterns.length === 0 ? `pattern ${now} added` : `pattern changed ${a.patterns.map((p) => `/${p}/`).join(', ')} → ${now}`);
+  }
 }
 
 function compareObjects(

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { contractPaths } from '../../contracts/contract-files.ts';
 import { loadOpenApiContract } from '../../contracts/openapi-operations.ts';
-import { type BreakingChange, diffOpenApi, diffOpenApiDocuments, diffOpenApiFiles, formatBreakingChanges } from '../../harness/contract/openapi-diff.ts';
+import { type BreakingChange, diffOpenApi, diffOpenApiDocuments, diffOpenApiFiles, formatBreakingChanges, OpenApiInputError } from '../../harness/contract/openapi-diff.ts';
 
 const base = parseYaml(readFileSync(contractPaths.openapi, 'utf8'));
 const schemas = (doc: any) => doc.components.schemas;
@@ -178,6 +178,63 @@ const cases: Array<[string, DiffCase]> = [
     },
   ],
   [
+    'tightened path parameter constraint (shared parameter: every operation using it)',
+    {
+      mutate: (doc) => {
+        doc.components.parameters.RunId.schema.maxLength = 64;
+      },
+      want: ['GET /internal/v1/runs/{run_id}', 'POST /internal/v1/runs/{run_id}/events', 'POST /internal/v1/runs/{run_id}/cancel', 'GET /internal/v1/runs/{run_id}/stream'].map(
+        (where) => `tightened_request_constraint ${where} path.run_id`,
+      ),
+    },
+  ],
+  [
+    'tightened request body constraint',
+    {
+      mutate: (doc) => {
+        schemas(doc).SyncTokenRequest.properties.ttl_seconds.maximum = 3600;
+      },
+      want: ['tightened_request_constraint POST /internal/v1/sync/token request $.ttl_seconds'],
+    },
+  ],
+  [
+    'security added to an operation that had none',
+    {
+      mutate: (doc) => {
+        doc.paths['/healthz'].get.security = [{ internalBearer: [] }];
+      },
+      want: ['added_security GET /healthz security'],
+    },
+  ],
+  [
+    'a new required security scheme',
+    {
+      mutate: (doc) => {
+        doc.paths['/internal/v1/khala/topics/{topic}/messages'].get.security = [{ syncToken: [], internalBearer: [] }];
+      },
+      want: ['new_required_security GET /internal/v1/khala/topics/{topic}/messages security'],
+    },
+  ],
+  [
+    'non-breaking: security renamed (same scheme), made optional, or given an alternative',
+    {
+      mutate: (doc) => {
+        const schemes = doc.components.securitySchemes;
+        schemes.bearerAuth = schemes.internalBearer;
+        delete schemes.internalBearer;
+        doc.security = [{ bearerAuth: [] }];
+        for (const item of Object.values<any>(doc.paths)) {
+          for (const op of Object.values<any>(item)) {
+            if (Array.isArray(op?.security)) op.security = op.security.map((r: any) => ('internalBearer' in r ? { bearerAuth: r.internalBearer } : r));
+          }
+        }
+        doc.paths['/internal/v1/runs/{run_id}'].get.security = [{ bearerAuth: [] }, {}];
+        doc.paths['/internal/v1/khala/topics/{topic}/messages'].get.security = [{ syncToken: [] }, { bearerAuth: [] }];
+      },
+      want: [],
+    },
+  ],
+  [
     'non-breaking: optional request field, response field, path, widened request type and enum, narrowed response enum',
     {
       mutate: (doc) => {
@@ -304,5 +361,237 @@ describe('formatBreakingChanges', () => {
         '  removed_path            /internal/v1/khala/fanout/metrics: path removed (operations GET)',
       ].join('\n'),
     );
+  });
+});
+
+/** A small third-party-style document: one POST with a body and a query parameter, one GET. */
+function petstore(version = '3.1.0'): any {
+  return {
+    openapi: version,
+    info: { title: 'Pets', version: '1.0.0' },
+    servers: [{ url: 'https://pets.example.org/api/v1' }],
+    components: {
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        oauth: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://pets.example.org/token', scopes: { 'pets:read': 'read', 'pets:write': 'write' } } } },
+      },
+    },
+    paths: {
+      '/pets': {
+        post: {
+          operationId: 'createPet',
+          security: [{ oauth: ['pets:write'] }],
+          parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string', minLength: 1, maxLength: 128 },
+                    tag: { type: 'string' },
+                    kind: { type: 'string', enum: ['cat', 'dog', 'bird'] },
+                    age: { type: 'integer', minimum: 0, maximum: 100 },
+                    weight: { type: 'number' },
+                    tags: { type: 'array', items: { type: 'string' }, maxItems: 10 },
+                  },
+                },
+              },
+            },
+          },
+          responses: { '201': { description: 'created', content: { 'application/json': { schema: { type: 'object', properties: { name: { type: 'string', maxLength: 128 } } } } } } },
+        },
+      },
+      '/pets/{id}': {
+        get: { operationId: 'getPet', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'the pet' } } },
+      },
+    },
+  };
+}
+
+const body = (doc: any) => doc.paths['/pets'].post.requestBody.content['application/json'].schema.properties;
+const limit = (doc: any) => doc.paths['/pets'].post.parameters[0].schema;
+
+describe('diffOpenApi: servers base paths', () => {
+  /** The contract with `servers: [{url: /internal/v1}]` and paths relative to it; the other paths keep their full path through path- or operation-level servers. */
+  function relativeToInternalV1(): any {
+    const doc = structuredClone(base);
+    doc.servers = [{ url: '/internal/v1' }];
+    doc.paths = {};
+    for (const [template, item] of Object.entries<any>(base.paths)) {
+      if (template.startsWith('/internal/v1/')) doc.paths[template.slice('/internal/v1'.length)] = structuredClone(item);
+      else doc.paths[template] = { ...structuredClone(item), servers: [{ url: 'http://127.0.0.1:4100/' }] };
+    }
+    // Operation-level servers win over path-level ones.
+    doc.paths['/readyz'].get.servers = [{ url: 'https://{host}/', variables: { host: { default: 'runtime.example.org' } } }];
+    return doc;
+  }
+
+  it('a `/internal/v1` server with relative paths is the same API as full paths: no change, either way', async () => {
+    const relative = relativeToInternalV1();
+    expect(relative.paths['/runs/{run_id}']).toBeDefined();
+    expect(await diffOpenApiDocuments(base, relative)).toEqual([]);
+    expect(await diffOpenApiDocuments(relative, base)).toEqual([]);
+    expect(diffOpenApi(relative, base)).toEqual([]);
+  });
+
+  it('absolute server URLs (with variables at their defaults) and Swagger-style trailing slashes resolve the same', () => {
+    const absolute = relativeToInternalV1();
+    absolute.servers = [{ url: 'https://{host}/{prefix}/v1/', variables: { host: { default: 'a.example.org' }, prefix: { default: 'internal' } } }, { url: 'https://other.example.org/' }];
+    expect(diffOpenApi(base, absolute)).toEqual([]);
+  });
+
+  it('a different base path moves every operation under it: removed paths, named by their full path', () => {
+    const moved = relativeToInternalV1();
+    moved.servers = [{ url: 'https://runtime.example.org/internal/v2' }];
+    const changes = diffOpenApi(base, moved);
+    expect(changes.every((c) => c.kind === 'removed_path' && c.path.startsWith('/internal/v1/'))).toBe(true);
+    expect(changes.map((c) => c.path)).toContain('/internal/v1/runs/{run_id}');
+    expect(changes).toHaveLength(Object.keys(base.paths).filter((p) => p.startsWith('/internal/v1/')).length);
+  });
+
+  it('an operation-level server that moves one operation removes that operation only', () => {
+    const changed = structuredClone(base);
+    changed.paths['/internal/v1/runs/{run_id}'].get.servers = [{ url: '/v2' }];
+    expect(summary(diffOpenApi(base, changed))).toEqual(['removed_path /internal/v1/runs/{run_id}']);
+    const petsOld = petstore();
+    const petsNew = petstore();
+    petsNew.paths['/pets'].post.servers = [{ url: 'https://pets.example.org/api/v2' }];
+    petsNew.paths['/pets'].get = { operationId: 'listPets', responses: { '200': { description: 'ok' } } };
+    expect(summary(diffOpenApi(petsOld, petsNew))).toEqual(['removed_operation POST /api/v1/pets']);
+  });
+});
+
+describe('diffOpenApi: tightened request constraints', () => {
+  /** [name, change to the new document, the one message expected, change to the old document]. */
+  const tightenings: Array<[string, (doc: any) => void, string, ((doc: any) => void)?]> = [
+    ['maxLength lowered', (d) => { body(d).name.maxLength = 64; }, 'POST /api/v1/pets request: $.name maxLength lowered 128 → 64'],
+    ['maxLength added', (d) => { body(d).tag.maxLength = 32; }, 'POST /api/v1/pets request: $.tag maxLength 32 added'],
+    ['minLength raised', (d) => { body(d).name.minLength = 3; }, 'POST /api/v1/pets request: $.name minLength raised 1 → 3'],
+    ['minLength added', (d) => { body(d).tag.minLength = 2; }, 'POST /api/v1/pets request: $.tag minLength 2 added'],
+    ['minimum raised', (d) => { body(d).age.minimum = 1; }, 'POST /api/v1/pets request: $.age minimum raised ≥ 0 → ≥ 1'],
+    ['maximum lowered', (d) => { body(d).age.maximum = 30; }, 'POST /api/v1/pets request: $.age maximum lowered ≤ 100 → ≤ 30'],
+    ['minimum added', (d) => { body(d).weight.minimum = 0; }, 'POST /api/v1/pets request: $.weight minimum ≥ 0 added'],
+    ['exclusiveMinimum added (3.1, numeric)', (d) => { body(d).weight.exclusiveMinimum = 0; }, 'POST /api/v1/pets request: $.weight exclusiveMinimum > 0 added'],
+    ['exclusiveMaximum replacing an equal maximum (3.1)', (d) => { delete body(d).age.maximum; body(d).age.exclusiveMaximum = 100; }, 'POST /api/v1/pets request: $.age exclusiveMaximum lowered ≤ 100 → < 100'],
+    ['pattern added', (d) => { body(d).name.pattern = '^[a-z]+$'; }, 'POST /api/v1/pets request: $.name pattern /^[a-z]+$/ added'],
+    ['pattern changed', (d) => { body(d).tag.pattern = '^[a-z]+$'; }, 'POST /api/v1/pets request: $.tag pattern changed /^[a-z0-9]+$/ → /^[a-z]+$/', (d) => { body(d).tag.pattern = '^[a-z0-9]+$'; }],
+    ['enum narrowed', (d) => { body(d).kind.enum = ['cat', 'dog']; }, 'POST /api/v1/pets request: $.kind no longer accepts "bird" (now one of "cat", "dog")'],
+    ['maxItems lowered', (d) => { body(d).tags.maxItems = 5; }, 'POST /api/v1/pets request: $.tags maxItems lowered 10 → 5'],
+    ['query parameter maximum lowered', (d) => { limit(d).maximum = 50; }, 'POST /api/v1/pets: query.limit maximum lowered ≤ 100 → ≤ 50'],
+    ['query parameter maximum on an allOf branch', (d) => { d.paths['/pets'].post.parameters[0].schema = { allOf: [limit(d), { maximum: 10 }] }; }, 'POST /api/v1/pets: query.limit maximum lowered ≤ 100 → ≤ 10'],
+  ];
+
+  it.each(tightenings)('%s is breaking', (_name, mutate, message, mutateOld) => {
+    const oldDoc = petstore();
+    const newDoc = petstore();
+    mutate(newDoc);
+    mutateOld?.(oldDoc);
+    const changes = diffOpenApi(oldDoc, newDoc);
+    expect(changes.map((c) => c.message)).toEqual([message]);
+    expect(changes[0]!.kind).toBe(message.includes('no longer accepts') ? 'narrowed_request_enum' : 'tightened_request_constraint');
+  });
+
+  it('3.0 boolean exclusiveMinimum/exclusiveMaximum: flipping one on is breaking, off is not', () => {
+    const oldDoc = petstore('3.0.3');
+    const newDoc = petstore('3.0.3');
+    body(newDoc).age.exclusiveMinimum = true;
+    expect(diffOpenApi(oldDoc, newDoc).map((c) => c.message)).toEqual(['POST /api/v1/pets request: $.age exclusiveMinimum raised ≥ 0 → > 0']);
+    expect(diffOpenApi(newDoc, oldDoc)).toEqual([]);
+  });
+
+  it('loosening is not breaking: every constraint relaxed or removed', () => {
+    const oldDoc = petstore();
+    const loose = petstore();
+    Object.assign(body(loose).name, { minLength: 0, maxLength: 256 });
+    body(loose).kind.enum.push('fish');
+    Object.assign(body(loose).age, { minimum: -1 });
+    delete body(loose).age.maximum;
+    body(loose).tags.maxItems = 20;
+    limit(loose).minimum = 0;
+    delete limit(loose).maximum;
+    expect(diffOpenApi(oldDoc, loose)).toEqual([]);
+    // Removing a pattern loosens too.
+    const patterned = petstore();
+    body(patterned).name.pattern = '^[a-z]+$';
+    expect(diffOpenApi(patterned, petstore())).toEqual([]);
+  });
+
+  it('tightening a response field is not a request change', () => {
+    const newDoc = petstore();
+    newDoc.paths['/pets'].post.responses['201'].content['application/json'].schema.properties.name.maxLength = 8;
+    expect(diffOpenApi(petstore(), newDoc)).toEqual([]);
+  });
+});
+
+describe('diffOpenApi: security', () => {
+  it('security added to an operation that had none (or allowed anonymous access) is breaking', () => {
+    const newDoc = petstore();
+    newDoc.paths['/pets/{id}'].get.security = [{ apiKey: [] }];
+    expect(diffOpenApi(petstore(), newDoc)).toEqual([
+      { kind: 'added_security', path: '/api/v1/pets/{id}', method: 'get', operationId: 'getPet', location: 'GET /api/v1/pets/{id} security', message: 'GET /api/v1/pets/{id}: now requires apiKey (it required no authentication)' },
+    ]);
+    const optional = petstore();
+    optional.paths['/pets/{id}'].get.security = [{ apiKey: [] }, {}];
+    expect(summary(diffOpenApi(optional, newDoc))).toEqual(['added_security GET /api/v1/pets/{id} security']);
+    // Document-level security applies to operations without their own.
+    const global = petstore();
+    global.security = [{ apiKey: [] }];
+    expect(summary(diffOpenApi(petstore(), global))).toEqual(['added_security GET /api/v1/pets/{id} security']);
+  });
+
+  it('a new required scheme, or a scope more, is breaking; an extra alternative is not', () => {
+    const both = petstore();
+    both.paths['/pets'].post.security = [{ oauth: ['pets:write'], apiKey: [] }];
+    expect(diffOpenApi(petstore(), both).map((c) => `${c.kind}: ${c.message}`)).toEqual(['new_required_security: POST /api/v1/pets: oauth(pets:write) no longer suffices (now requires oauth(pets:write) + apiKey)']);
+    const scoped = petstore();
+    scoped.paths['/pets'].post.security = [{ oauth: ['pets:write', 'pets:read'] }];
+    expect(summary(diffOpenApi(petstore(), scoped))).toEqual(['new_required_security POST /api/v1/pets security']);
+    const alternative = petstore();
+    alternative.paths['/pets'].post.security = [{ apiKey: [] }, { oauth: ['pets:write'] }];
+    expect(diffOpenApi(petstore(), alternative)).toEqual([]);
+    // A scheme renamed in components with the same definition is the same scheme.
+    const renamed = petstore();
+    renamed.components.securitySchemes.key = { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'renamed' };
+    delete renamed.components.securitySchemes.apiKey;
+    renamed.paths['/pets/{id}'].get.security = [{ key: [] }];
+    const keyed = petstore();
+    keyed.paths['/pets/{id}'].get.security = [{ apiKey: [] }];
+    expect(diffOpenApi(keyed, renamed)).toEqual([]);
+    // ... while a different header is a different scheme.
+    renamed.components.securitySchemes.key.name = 'X-Other-Key';
+    expect(summary(diffOpenApi(keyed, renamed))).toEqual(['new_required_security GET /api/v1/pets/{id} security']);
+  });
+});
+
+describe('diffOpenApiFiles: inputs', () => {
+  it('an unreadable, unparsable or non-OpenAPI file, or an unresolvable $ref, is a one-line OpenApiInputError naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runtime-gate-diff-input-'));
+    try {
+      const write = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const cases: Array<[string, RegExp]> = [
+        [join(dir, 'missing.yaml'), /missing\.yaml: no such file$/],
+        [dir, /: is a directory, not a file$/],
+        [write('bad.yaml', 'openapi: 3.1.0\ninfo: [unclosed\n'), /bad\.yaml: not valid YAML or JSON: /],
+        [write('schema.json', '{"type": "object"}'), /schema\.json: not an OpenAPI document/],
+        [write('dangling.yaml', 'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /a:\n    get:\n      responses:\n        "200": {$ref: "#/components/responses/Nope"}\n'), /dangling\.yaml: cannot resolve its \$refs: .*Nope/],
+        [write('remote.yaml', 'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /a:\n    get:\n      responses:\n        "200": {$ref: "https://example.invalid/r.yaml"}\n'), /remote\.yaml: cannot resolve its \$refs: /],
+      ];
+      for (const [file, pattern] of cases) {
+        const error = await diffOpenApiFiles(contractPaths.openapi, file).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, file).toBeInstanceOf(OpenApiInputError);
+        expect((error as Error).message, file).toMatch(pattern);
+        expect((error as Error).message).not.toContain('\n');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

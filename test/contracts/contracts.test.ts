@@ -37,17 +37,19 @@ function stripDocs(node: unknown): unknown {
 }
 
 describe('contracts', () => {
-  it('lint clean: OpenAPI (swagger-parser), AsyncAPI (@asyncapi/parser), JSON Schemas (ajv), migration names', async () => {
+  it('lint clean: OpenAPI and AsyncAPI (Spectral + swagger-parser / @asyncapi/parser), JSON Schemas (ajv), policies, migration names', async () => {
     expect(await lintContracts()).toEqual([]);
   });
 
-  it('lint reports a broken OpenAPI document', async () => {
+  it('lint reports a broken OpenAPI document, at the broken line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runtime-gate-lint-'));
     try {
       const broken = join(dir, 'broken.openapi.yaml');
-      writeFileSync(broken, readFileSync(contractPaths.openapi, 'utf8').replace("operationId: getRun\n", "operationId: getRun\n      responses: 7\n"));
+      const text = readFileSync(contractPaths.openapi, 'utf8').replace('operationId: getRun\n', 'operationId: getRun\n      deprecated: maybe\n');
+      writeFileSync(broken, text);
       const findings = await lintContracts({ openapi: broken });
-      expect(findings.map((f) => f.contract)).toEqual([broken]);
+      const line = text.split('\n').indexOf('      deprecated: maybe') + 1;
+      expect(findings.map((f) => `${f.contract}:${f.line} ${f.path} (${f.rule})`)).toEqual([`${broken}:${line} paths./internal/v1/runs/{run_id}.get.deprecated (oas3-schema)`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
