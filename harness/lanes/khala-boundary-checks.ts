@@ -12,6 +12,7 @@ import {
   appendEvent,
   appendEvents,
   createRun,
+  expectDelivered,
   expectExactSequence,
   observations,
   pollAll,
@@ -89,7 +90,7 @@ async function expectResumeOutcome(ctx: CheckContext, scope: SocketScope, subjec
     expectThat(outcome.type === 'update_batch', `${where}: expected a replay of ${k + 1}…${window.H}, got ${JSON.stringify(outcome).slice(0, 300)}`);
     await waitForSeq(probe, subject.topic, window.H);
     observations(ctx).recordAll(`ws resume after ${k} ${subject.topic}`, probeUpdates(probe, subject.topic));
-    expectExactSequence(where, probe.seqs(subject.topic), k + 1, window.H);
+    expectDelivered(where, probe, subject.topic, k + 1, window.H);
     return undefined;
   }
   expectThat(outcome.type === 'error' && outcome.code === 'stale_cursor', `${where}: expected stale_cursor ${JSON.stringify(expected)}, got ${JSON.stringify(outcome).slice(0, 300)}`);
@@ -165,7 +166,7 @@ const bothReasonsOrdered: CheckDefinition = {
       const stale = await resumeOutcome(both, subject.topic);
       expectThat(stale.type === 'error' && stale.code === 'stale_cursor', `stale topic next to a healthy one: expected stale_cursor, got ${JSON.stringify(stale).slice(0, 200)}`);
       await waitForSeq(both, other.topic, 2);
-      expectExactSequence(`the healthy topic subscribed with the stale one`, both.seqs(other.topic), 1, 2);
+      expectDelivered('the healthy topic subscribed with the stale one', both, other.topic, 1, 2);
       return `k=${k}: ["retention_floor_breach","replay_budget_exceeded"] with complete details (F=${window.F} H=${window.H} B=${window.B}, qos_tier ${details.qos_tier}); a healthy topic in the same subscribe replayed 1…2`;
     });
   },
@@ -194,7 +195,7 @@ const snapshotRebootstrap: CheckDefinition = {
       const head = window.H + 3;
       probe.send({ type: 'subscribe', request_id: 'from-snapshot', topics: [subject.topic], resume_after: { [subject.topic]: { seq: asOf, ...(details.epoch ? { epoch: details.epoch } : {}) } } });
       await waitForSeq(probe, subject.topic, head);
-      expectExactSequence(`resume from as_of_seq ${asOf}`, probe.seqs(subject.topic), asOf + 1, head);
+      expectDelivered(`resume from as_of_seq ${asOf}`, probe, subject.topic, asOf + 1, head);
       // The client's own recovery: start stale, rebootstrap from the snapshot, then apply live writes.
       let snapshots = 0;
       let clientAsOf = -1;
@@ -250,20 +251,31 @@ const publishRateLimit: CheckDefinition = {
     requireTestProfile(ctx);
     const limits = await runEventsLimits(ctx);
     expectThat(limits.publish_rate_per_second <= 1000, `publish_rate_per_second ${limits.publish_rate_per_second}: too high to probe with a bounded burst`);
-    const { runId } = await createRun(ctx);
     // Twice the bucket: refills during a slow burst must not hide the limit.
     const burst = limits.publish_rate_per_second * 2 + 20;
-    const answers = await Promise.all(
-      Array.from({ length: burst }, (_, i) => ctx.http.request({ method: 'POST', path: `/internal/v1/runs/${runId}/events`, body: { event_type: 'runtime_gate.probe', idempotency_key: `${ctx.probeId}-rate-${i}`, payload: { i } } })),
-    );
-    const limited = answers.filter((a) => a.status === 429);
-    const accepted = answers.filter((a) => a.status === 200);
-    const other = answers.filter((a) => a.status !== 200 && a.status !== 429);
-    expectThat(other.length === 0, `the burst got unexpected statuses: ${[...new Set(other.map((a) => a.status))].join(', ')}`);
-    expectThat(limited.length > 0, `${burst} appends at once with publish_rate_per_second ${limits.publish_rate_per_second}: no 429`);
-    expectThat(limited.every((a) => /^\d+$/.test(a.headers.get('retry-after') ?? '') && typeof a.json?.error?.code === 'string'), '429 answers without a numeric Retry-After or the error envelope');
-    expectExactSequence('seqs of the accepted appends', accepted.map((a) => a.json.event.seq as number).sort((a, b) => a - b), 1, accepted.length);
-    return `${burst} concurrent appends at rate ${limits.publish_rate_per_second}/s: ${accepted.length} accepted with seqs 1…${accepted.length}, ${limited.length} × 429 with Retry-After`;
+    const rate = limits.publish_rate_per_second;
+    for (let attempt = 1; ; attempt++) {
+      const { runId } = await createRun(ctx);
+      const started = performance.now();
+      const answers = await Promise.all(
+        Array.from({ length: burst }, (_, i) => ctx.http.request({ method: 'POST', path: `/internal/v1/runs/${runId}/events`, body: { event_type: 'runtime_gate.probe', idempotency_key: `${ctx.probeId}-rate-${attempt}-${i}`, payload: { i } } })),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const limited = answers.filter((a) => a.status === 429);
+      const accepted = answers.filter((a) => a.status === 200);
+      const other = answers.filter((a) => a.status !== 200 && a.status !== 429);
+      expectThat(other.length === 0, `the burst got unexpected statuses: ${[...new Set(other.map((a) => a.status))].join(', ')}`);
+      // A burst slower than the bucket plus its refill proves nothing either way (new connections
+      // on a loaded machine); the next one reuses the connections. Beyond that, no 429 is a failure.
+      if (limited.length === 0 && accepted.length <= rate + rate * seconds && attempt < 3) {
+        ctx.log(`burst ${attempt}: ${accepted.length} appends accepted over ${seconds.toFixed(2)} s, within the bucket (${rate}) plus its refill: inconclusive, bursting again`);
+        continue;
+      }
+      expectThat(limited.length > 0, `${burst} appends at once with publish_rate_per_second ${rate}: no 429 (burst ${attempt} took ${seconds.toFixed(2)} s)`);
+      expectThat(limited.every((a) => /^\d+$/.test(a.headers.get('retry-after') ?? '') && typeof a.json?.error?.code === 'string'), '429 answers without a numeric Retry-After or the error envelope');
+      expectExactSequence('seqs of the accepted appends', accepted.map((a) => a.json.event.seq as number).sort((a, b) => a - b), 1, accepted.length);
+      return `${burst} concurrent appends at rate ${rate}/s${attempt > 1 ? ` (burst ${attempt}; the earlier ones were too slow to exceed the bucket plus refill)` : ''}: ${accepted.length} accepted with seqs 1…${accepted.length}, ${limited.length} × 429 with Retry-After`;
+    }
   },
 };
 

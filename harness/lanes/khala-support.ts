@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { ErrorFrame, ServerFrame, UpdateBatchFrame } from '../../contracts/generated/khala-frames.ts';
+import type { ErrorFrame, KhalaUpdate, ServerFrame, UpdateBatchFrame } from '../../contracts/generated/khala-frames.ts';
 import type { components } from '../../contracts/generated/runtime-api.ts';
 import { type CheckContext, CheckSkip, expectThat } from '../check-runner.ts';
 import { KhalaClient, type KhalaClientOptions } from '../khala/khala-client.ts';
-import { KhalaProbe } from '../khala/khala-probe.ts';
+import type { K2Reader } from '../khala/k2-reader.ts';
+import { type BatchArrival, KhalaProbe } from '../khala/khala-probe.ts';
 import { type Observation, ObservationLedger } from '../khala/observation-ledger.ts';
 import { parseSse } from '../scenarios/scenario.ts';
 import type { TargetSpec } from '../target.ts';
@@ -123,7 +124,7 @@ export function observations(ctx: CheckContext): ObservationLedger {
   return ctx.run.khalaObservations as ObservationLedger;
 }
 
-/** Updates of `topic` in a probe's update batches, as K3 observations. */
+/** Updates of `topic` in a probe's update batches, every raw arrival (duplicates too), as K3 observations. */
 export function probeUpdates(probe: KhalaProbe, topic: string): Observation[] {
   return probe.frames.flatMap((f) => (f.type === 'update_batch' ? f.updates.filter((u) => u.topic === topic).map((u) => ({ topic, seq: u.seq, payload_hash: u.payload_hash, payload: u.payload })) : []));
 }
@@ -141,8 +142,12 @@ export class SocketScope {
     ctx.signal.addEventListener('abort', () => void this.closeAll(), { once: true });
   }
 
+  /**
+   * A raw probe that, like a K2 consumer, resumes on a new socket when the transport cuts
+   * it (never after an application close or its own close), within the check's deadline.
+   */
   async probe(token: string, options: { url?: string; headers?: Record<string, string> } = {}): Promise<KhalaProbe> {
-    const probe = await KhalaProbe.open(options.url ?? wsUrlOf(this.ctx.target), token, { ...(this.ctx.target.headers ?? {}), ...(options.headers ?? {}) });
+    const probe = await KhalaProbe.open(options.url ?? wsUrlOf(this.ctx.target), token, { ...(this.ctx.target.headers ?? {}), ...(options.headers ?? {}) }, 10_000, { reconnect: { signal: this.ctx.signal } });
     this.closers.push(() => probe.close());
     this.probes.push(probe);
     return probe;
@@ -198,14 +203,129 @@ export function resumeOutcome(probe: KhalaProbe, topic: string, timeoutMs = 10_0
   );
 }
 
-/** Waits until the probe saw `seq` of `topic`, failing with what it saw instead. */
+/**
+ * How long a check waits, once `seq` arrived, for the gaps before it to fill (a frame
+ * held back by a reordering transport, a replay on a resumed socket), before the
+ * K2 reading names what never arrived.
+ */
+const GAP_GRACE_MS = 2000;
+
+/**
+ * Waits until the probe received `seq` of `topic` (failing with what it saw instead),
+ * then, bounded, until its K2 reading applied it. A gap left after that is for the
+ * caller's expectDelivered to name.
+ */
 export async function waitForSeq(probe: KhalaProbe, topic: string, seq: number, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
   try {
     await probe.waitFor((f) => f.type === 'update_batch' && f.updates.some((u) => u.topic === topic && u.seq >= seq), timeoutMs);
   } catch {
     const seen = probe.seqs(topic);
-    expectThat(false, `${topic}: seq ${seq} did not arrive within ${timeoutMs} ms (received ${seen.length} updates, last ${seen.at(-1) ?? 'none'}${probe.closeCode !== undefined ? `, socket closed ${probe.closeCode}` : ''})`);
+    const reading = probe.k2(topic);
+    expectThat(false, `${topic}: seq ${seq} did not arrive within ${timeoutMs} ms (received ${seen.length} updates, last ${seen.at(-1) ?? 'none'}${reading ? `; ${reading.describe()}` : ''}${probe.closeCode !== undefined ? `, socket closed ${probe.closeCode}` : ''}${probe.reconnects ? `, after ${probe.reconnects} reconnection(s)` : ''})`);
   }
+  const grace = Math.max(0, Math.min(GAP_GRACE_MS, started + timeoutMs - Date.now()));
+  await probe.waitFor(() => (probe.k2(topic)?.lastApplied ?? Number.NEGATIVE_INFINITY) >= seq, grace).catch(() => undefined);
+}
+
+/**
+ * Judges a delivered stream as a K2 consumer reads it (KHALA_ORDERING.md K2): the
+ * updates of `topic` applied since its subscribe are exactly first…final, whatever
+ * was duplicated or reordered on the way; a gap that never filled is named. Within
+ * one batch the updates of a topic must ascend (K2 requires that of the server).
+ * Returns the reading (applied ledger, duplicate and reorder counts).
+ * @see contracts/KHALA_ORDERING.md#k2
+ */
+export function expectDelivered(label: string, probe: KhalaProbe, topic: string, first: number, final: number): K2Reader<KhalaUpdate> {
+  const violations = probe.orderViolations(topic);
+  expectThat(violations.length === 0, `${label}: ${violations[0]}${violations.length > 1 ? ` (and ${violations.length - 1} more)` : ''}`);
+  const reading = probe.k2(topic);
+  expectThat(reading, `${label}: no subscribed frame for ${topic}, so there is no stream to read (seqs received: [${probe.seqs(topic).slice(0, 10).join(',')}])`);
+  expectThat(reading.start === first - 1, `${label}: the stream was read from cursor ${reading.start}, expected ${first - 1}`);
+  const problem = reading.shortfall(final);
+  expectThat(problem === undefined, `${label}: ${problem}`);
+  return reading;
+}
+
+/** The updates of `topic` a K2 consumer applied, in seq order, as a ledger (the raw arrivals go to K3 via probeUpdates). */
+export function appliedLedger(probe: KhalaProbe, topic: string): Observation[] {
+  return (probe.k2(topic)?.applied ?? []).map((u) => ({ topic, seq: u.seq, payload_hash: u.payload_hash, payload: u.payload }));
+}
+
+/** "; K2: 2 duplicates discarded, 1 arrival ahead of order buffered; 1 reconnection" (empty on a clean stream). */
+export function deliveryNotes(probe: KhalaProbe, topic: string): string {
+  const notes = [probe.k2(topic)?.faultSummary() ?? '', probe.reconnects ? `${probe.reconnects} reconnection${probe.reconnects === 1 ? '' : 's'}` : ''].filter(Boolean);
+  return notes.length ? ` (${notes.join('; ')})` : '';
+}
+
+/** Batches of `topic` per socket, byte-identical copies of one frame on a socket dropped (transport duplicates, K2). */
+function distinctBatches(probe: KhalaProbe, topic: string): Map<number, BatchArrival[]> {
+  const bySocket = new Map<number, BatchArrival[]>();
+  const seen = new Set<string>();
+  for (const batch of probe.batches(topic)) {
+    const key = `${batch.connection}\u0000${batch.text}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const list = bySocket.get(batch.connection) ?? [];
+    list.push(batch);
+    bySocket.set(batch.connection, list);
+  }
+  return bySocket;
+}
+
+const firstSeqOf = (batch: BatchArrival, topic: string) => Math.min(...batch.frame.updates.filter((u) => u.topic === topic).map((u) => u.seq));
+
+/**
+ * The replay_complete pattern of K4 on each socket, judged in seq order (batches of the
+ * topic ordered by their first seq, byte-identical copies ignored), not arrival order:
+ * false…false, then true, never false again; some batch says true.
+ * @see contracts/KHALA_ORDERING.md#k4
+ */
+export function expectReplayCompletePattern(probe: KhalaProbe, topic: string): void {
+  let completed = false;
+  for (const [socket, batches] of distinctBatches(probe, topic)) {
+    const ordered = [...batches].sort((a, b) => firstSeqOf(a, topic) - firstSeqOf(b, topic));
+    const flags = ordered.map((b) => b.frame.replay_complete);
+    const firstTrue = flags.indexOf(true);
+    if (firstTrue >= 0) completed = true;
+    const where = probe.connections > 1 ? ` on socket ${socket + 1} of ${probe.connections}` : '';
+    expectThat(firstTrue < 0 || flags.slice(firstTrue).every(Boolean), `${topic}: replay_complete went back to false after the replay completed${where}, in seq order ([${flags.join(',')}] for batches starting at ${ordered.map((b) => firstSeqOf(b, topic)).join(',')})`);
+  }
+  expectThat(completed, `${topic}: no update_batch with replay_complete true`);
+}
+
+/**
+ * K4's seam duplicates: one (topic, seq) carried by two different frames on the same
+ * socket. A byte-identical copy of a whole frame is a transport duplicate (what a
+ * frame-duplicating proxy makes, K2) and only counted.
+ * @see contracts/KHALA_ORDERING.md#k4
+ */
+export function seamDuplicates(probe: KhalaProbe, topic: string): { seam: string[]; transportCopies: number } {
+  const seam: string[] = [];
+  let transportCopies = 0;
+  const bySocket = new Map<number, Map<number, Map<string, number>>>();
+  for (const batch of probe.batches(topic)) {
+    const seqs = bySocket.get(batch.connection) ?? new Map<number, Map<string, number>>();
+    bySocket.set(batch.connection, seqs);
+    for (const update of batch.frame.updates) {
+      if (update.topic !== topic) continue;
+      const frames = seqs.get(update.seq) ?? new Map<string, number>();
+      seqs.set(update.seq, frames);
+      if (frames.has(batch.text)) transportCopies += 1;
+      else frames.set(batch.text, batch.index);
+    }
+  }
+  for (const [socket, seqs] of bySocket) {
+    for (const [seq, frames] of seqs) {
+      if (frames.size < 2) continue;
+      const described = [...frames.values()].map((index) => {
+        const frame = probe.frames[index] as UpdateBatchFrame;
+        return `frame #${index + 1} (${frame.updates.length} update${frame.updates.length === 1 ? '' : 's'} from seq ${frame.updates[0]?.seq}, replay_complete ${frame.replay_complete})`;
+      });
+      seam.push(`seq ${seq} of ${topic} arrived in ${frames.size} different frames on socket ${socket + 1}: ${described.join(' and ')}`);
+    }
+  }
+  return { seam, transportCopies };
 }
 
 /** A topic class's limits as /internal/v1/khala/fanout/metrics declares them. */
@@ -224,7 +344,11 @@ export function requireTestProfile(ctx: CheckContext): void {
   if (ctx.target.profile !== 'test') throw new CheckSkip('boundary check: runs only on a target with profile test (small budgets; a live target is never flooded)');
 }
 
-/** Checks that the sequence is exactly first…last, naming the first gap or duplicate. */
+/**
+ * Checks that the sequence is exactly first…last, naming the first gap or duplicate.
+ * For data that is not a delivery stream (seqs acknowledged to writers, a client's own
+ * applied ledger); a delivered stream is judged with expectDelivered.
+ */
 export function expectExactSequence(label: string, seqs: number[], first: number, last: number): void {
   for (let i = 0; i < seqs.length; i++) {
     const want = first + i;

@@ -11,7 +11,7 @@ import { khalaFrameValidator } from '../../contracts/khala-frame-schemas.ts';
 import { type CheckContext, type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
 import { tryUpgrade } from '../khala/khala-probe.ts';
 import type { LaneInputs } from '../run-gate.ts';
-import { ALL_SCOPES, appendEvents, baseClaims, createRun, pollPage, resumeOutcome, signClaims, syncToken, waitForSeq, withSockets, wsUrlOf } from './khala-support.ts';
+import { ALL_SCOPES, appendEvents, baseClaims, createRun, expectDelivered, pollPage, resumeOutcome, signClaims, syncToken, waitForSeq, withSockets, wsUrlOf } from './khala-support.ts';
 
 const UNTRUSTED_ORIGIN = 'https://runtime-gate-untrusted-origin.invalid';
 const FOUR_HUNDRED_DAYS = 400 * 24 * 3600;
@@ -160,6 +160,7 @@ const scopeAndOwnership: CheckDefinition = {
       owner.send({ type: 'subscribe', request_id: 'owner', topics: [mine.topic, theirs.topic], resume_after: { [mine.topic]: { seq: 0 }, [theirs.topic]: { seq: 0 } } });
       expectForbidden((await resumeOutcome(owner, mine.topic, 3000).catch(() => undefined)) as ErrorFrame | undefined, mine.topic, 'not_owner');
       await waitForSeq(owner, theirs.topic, 2);
+      expectDelivered('the owner’s own run on the socket that was refused the other one', owner, theirs.topic, 1, 2);
       expectThat(owner.seqs(mine.topic).length === 0, `a forbidden topic delivered updates [${owner.seqs(mine.topic).join(',')}]`);
     });
     for (const [label, token, reason] of [['missing scope', readOnly, 'missing_scope'], ['not the owner', otherToken, 'not_owner']] as const) {
