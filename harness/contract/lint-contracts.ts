@@ -38,7 +38,7 @@ import { asyncapi as asyncapiRuleset, oas as oasRuleset } from '@stoplight/spect
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { parse as parseYaml } from 'yaml';
+import { ContractInputError, oneLine, readContractDocument } from './contract-document.ts';
 import { contractPaths, loadContractMigrations } from '../../contracts/contract-files.ts';
 import { loadParityPolicy } from '../parity/parity-policy.ts';
 import { loadDbRolePolicy } from '../roles/db-role-policy.ts';
@@ -66,14 +66,8 @@ export interface LintOptions {
 }
 
 /** A file that cannot be linted at all: unreadable, not YAML/JSON, or not a kind of document this lints. One line, naming the file. */
-export class LintInputError extends Error {
+export class LintInputError extends ContractInputError {
   override readonly name = 'LintInputError';
-  constructor(
-    readonly file: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-  }
 }
 
 /** `FILE:LINE path message (rule)`; a warning's message starts with `warning: `. FILE is relative to `cwd` when inside it. */
@@ -134,20 +128,7 @@ export async function lintFiles(files: readonly string[], options: LintOptions =
 /** Lints one OpenAPI, AsyncAPI or JSON Schema document, YAML or JSON. Every finding, warnings included. */
 export async function lintFile(file: string, options: LintOptions = {}): Promise<LintFinding[]> {
   const absolute = resolvePath(file);
-  let text: string;
-  try {
-    text = await readFile(absolute, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new LintInputError(file, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read: ${oneLine(error)}`);
-  }
-  let data: unknown;
-  try {
-    // Duplicate keys are left to Spectral, which reports them with their line.
-    data = parseYaml(text, { uniqueKeys: false });
-  } catch (error) {
-    throw new LintInputError(file, `not valid YAML or JSON: ${oneLine(error)}`);
-  }
+  const { text, data } = await readContractDocument(file, absolute, (reason) => new LintInputError(file, reason));
   const doc = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
   const builtIn = absolute === contractPaths.openapi || absolute === contractPaths.asyncapi;
   const conventions = options.conventions === true || builtIn;
@@ -370,11 +351,3 @@ function lintJsonSchema(file: string, schema: unknown): LintFinding[] {
   }
 }
 
-function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(' ');
-}

@@ -33,11 +33,10 @@
  * documents work too), `properties`, `items`, `allOf` (merged), and `oneOf`/`anyOf` (paired by
  * position). Recursive schemas are cut at the first repeated (old, new) pair.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { OpenAPI } from 'openapi-types';
-import { parse as parseYaml } from 'yaml';
+import { ContractInputError, readContractDocument } from './contract-document.ts';
 
 /** Every kind {@link diffOpenApi} reports; each one breaks some client of the old contract. */
 export const BREAKING_CHANGE_KINDS = [
@@ -92,14 +91,8 @@ export type OpenApiInput = OpenAPI.Document | Record<string, unknown>;
  * A diff input that cannot be used: unreadable, not YAML/JSON, not an OpenAPI document, or a
  * `$ref` that does not resolve. The message is one line naming the file.
  */
-export class OpenApiInputError extends Error {
+export class OpenApiInputError extends ContractInputError {
   override readonly name = 'OpenApiInputError';
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(`${file}: ${message}`);
-  }
 }
 
 const firstLine = (error: unknown): string => ((error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '').trim();
@@ -109,19 +102,7 @@ const firstLine = (error: unknown): string => ((error instanceof Error ? error.m
  * followed, remote `http(s)` refs are not fetched). Every failure is an {@link OpenApiInputError}.
  */
 export async function loadOpenApiFile(file: string): Promise<OpenAPI.Document> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new OpenApiInputError(file, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read: ${firstLine(error)}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text, { uniqueKeys: false });
-  } catch (error) {
-    throw new OpenApiInputError(file, `not valid YAML or JSON: ${firstLine(error)}`);
-  }
+  const { data } = await readContractDocument(file, file, (reason) => new OpenApiInputError(file, reason));
   const doc = asObject(data);
   if (!doc || (typeof doc.openapi !== 'string' && typeof doc.swagger !== 'string')) {
     throw new OpenApiInputError(file, 'not an OpenAPI document (no `openapi` or `swagger` version field)');

@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { mulberry32 } from '../parity/seeded-random.ts';
 
 export interface FaultPlan {
   /** Probability that an update_batch frame is sent twice. */
@@ -39,17 +40,6 @@ function frameType(text: string): unknown {
   }
 }
 
-/** mulberry32: a small, fast, seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class KhalaFaultProxy {
   readonly counts: FaultCounts = { connections: 0, forwarded: 0, duplicated: 0, reordered: 0, delayed: 0, dropped: 0 };
@@ -63,7 +53,7 @@ export class KhalaFaultProxy {
     private readonly upstreamUrl: string,
     private readonly plan: FaultPlan,
   ) {
-    this.random = prng(plan.seed ?? 1);
+    this.random = mulberry32(plan.seed ?? 1);
   }
 
   /** Starts listening; returns the proxy's ws:// URL (same path as upstream). */

@@ -12,15 +12,20 @@ export interface SeededRandom {
   pick<T>(items: readonly T[]): T;
 }
 
-export function seededRandom(seed: number, label = ''): SeededRandom {
-  let a = (createHash('sha256').update(`${seed}:${label}`).digest().readUInt32LE(0) ^ seed) >>> 0;
-  const next = () => {
+/** mulberry32: a small, fast PRNG, uniform in [0, 1), the same sequence for the same seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export function seededRandom(seed: number, label = ''): SeededRandom {
+  const next = mulberry32(createHash('sha256').update(`${seed}:${label}`).digest().readUInt32LE(0) ^ seed);
   return {
     next,
     int: (min, max) => min + Math.floor(next() * (max - min + 1)),

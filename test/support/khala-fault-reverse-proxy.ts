@@ -20,6 +20,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import WebSocket, { type RawData, WebSocketServer } from 'ws';
+import { mulberry32 } from '../../harness/parity/seeded-random.ts';
 
 export type CutStyle = 'terminate' | 1001 | 1011 | 1012 | 1013 | 1014;
 
@@ -68,17 +69,6 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 const WS_HANDSHAKE = new Set(['host', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept', 'content-length']);
 
-/** mulberry32, as in harness/khala/fault-proxy.ts: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function frameType(data: RawData): unknown {
   try {
@@ -118,7 +108,7 @@ function parseHead(text: string): { method: string; url: string; headers: Incomi
 /** Starts the proxy in front of `targetUrl` (http://host:port). */
 export async function startKhalaFaultReverseProxy(targetUrl: string, plan: ReverseFaultPlan = {}): Promise<KhalaFaultReverseProxy> {
   const target = new URL(targetUrl);
-  const random = prng(plan.seed ?? 1);
+  const random = mulberry32(plan.seed ?? 1);
   const types = new Set(plan.types ?? ['update_batch']);
   const counts: ReverseFaultCounts = { httpConnections: 0, connections: 0, forwarded: 0, duplicated: 0, reordered: 0, cuts: 0, cutCodes: [] };
   const sockets = new Set<WebSocket | Duplex>();
