@@ -10,54 +10,15 @@ import { contractPaths, loadContractMigrations, PACKAGE_ROOT, sha256Hex } from '
 import type { Check, Lane, Report, Target } from '../contracts/generated/report.ts';
 import { PACKAGE_VERSION } from '../reference-server/package-version.ts';
 import { type CheckDefinition, type CheckOutcome, type RunState, runChecks } from './check-runner.ts';
-import { contractLane } from './lanes/contract-lane.ts';
-import { creditLane } from './lanes/credit-lane.ts';
-import { driftLane } from './lanes/drift-lane.ts';
-import { envLane } from './lanes/env-lane.ts';
-import { healthLane } from './lanes/health-lane.ts';
-import { khalaLane } from './lanes/khala-lane.ts';
-import { count5xx, observabilityLane } from './lanes/observability-lane.ts';
-import { parityLane } from './lanes/parity-lane.ts';
-import { rolesLane } from './lanes/roles-lane.ts';
+import { hasInput, type LaneInputs, type TargetIdentity } from './lanes/lane.ts';
+import { count5xx } from './lanes/observability-lane.ts';
+import { ALL_LANES, LANES, laneDefinition } from './lanes/registry.ts';
 import { countTotals, decideGate, deriveLaneStatus, evidenceLine, formatLanesNotRun, type ParitySummary, prepareReportFolder, type WriteReportOptions, writeReportFolder } from './report/index.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
 import { type HttpResponse, TargetHttp, TargetRequestError } from './target-http.ts';
 
-export const ALL_LANES: Lane[] = ['health', 'contract', 'khala', 'parity', 'credit', 'drift', 'roles', 'env', 'observability'];
-/** What a lane may need besides the candidate's HTTP surface. */
-export interface LaneInputs {
-  candidate: TargetSpec;
-  baseline?: TargetSpec;
-  envFiles?: string[];
-  maxWarnings?: number;
-  /** Parity: whether one critical diff blocks (default true). */
-  blockOnCritical?: boolean;
-  /** Parity: compare the targets' existing parity_topics only, never write (default false). */
-  parityReadOnly?: boolean;
-  /** Parity: seed of the scenarios (default 1). */
-  paritySeed?: number;
-  /** The run's shard (parity: comparing nothing blocks only in an unsharded run). */
-  shard?: { index: number; count: number };
-  /** What the targets' /internal/v1/health said in the preflight (read once per run). */
-  identities?: { candidate: TargetIdentity; baseline?: TargetIdentity };
-  /** Where lanes may write extra artifacts (e.g. parity-report.json); the report folder. */
-  artifacts: Map<string, unknown>;
-}
-
-/** Lanes this harness version implements, each a list of checks. */
-const LANE_CHECKS: Record<Lane, (inputs: LaneInputs) => CheckDefinition[] | Promise<CheckDefinition[]>> = {
-  health: healthLane,
-  contract: contractLane,
-  khala: khalaLane,
-  credit: creditLane,
-  observability: observabilityLane,
-  parity: parityLane,
-  drift: (inputs) => driftLane(inputs),
-  roles: () => rolesLane(),
-  env: (inputs) => envLane(inputs),
-};
-/** SPEC §5: required by default (they need only a URL and credentials). */
-const DEFAULT_REQUIRED: Lane[] = ['health', 'contract', 'khala', 'credit', 'observability'];
+export { ALL_LANES };
+export type { LaneInputs, TargetIdentity };
 
 export interface RunGateOptions {
   candidate: TargetSpec;
@@ -112,15 +73,15 @@ export class GateConfigError extends Error {
 /** Every check this harness version has, lane by lane (independent of any target). */
 async function allCheckDefinitions(): Promise<{ lane: Lane; check: CheckDefinition }[]> {
   const all: { lane: Lane; check: CheckDefinition }[] = [];
-  for (const lane of ALL_LANES) {
-    for (const check of await LANE_CHECKS[lane]({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) all.push({ lane, check });
+  for (const lane of LANES) {
+    for (const check of await lane.checks({ candidate: { name: 'candidate', base_url: 'http://candidate.invalid' }, artifacts: new Map() })) all.push({ lane: lane.id, check });
   }
   return all;
 }
 
 /** `validate --list-checks`: every check id with required/optional by default. */
 export async function listChecks(): Promise<string[]> {
-  return (await allCheckDefinitions()).map(({ lane, check }) => `${check.id}\t${check.optional || !DEFAULT_REQUIRED.includes(lane) ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
+  return (await allCheckDefinitions()).map(({ lane, check }) => `${check.id}\t${check.optional || !laneDefinition(lane).requiredByDefault ? 'optional' : 'required'}${check.needsWrites ? ' (writes)' : ''}\t${check.description}`);
 }
 
 /** `--checks` pattern: an exact check id, or a prefix ending in `*`. */
@@ -151,34 +112,22 @@ function contractDigests(): Record<string, string> {
   return digests;
 }
 
-/** Which lanes must run, and which of them are required, with the reason a lane has no checks. */
+/**
+ * Which lanes run, and which of them are required, by one rule for every lane
+ * (harness/lanes/lane.ts): a lane is required by default, or because the operator named
+ * it (`--lanes`, `--require-lanes`, `required_lanes`), or because its inputs were given;
+ * a lane whose inputs are absent does not run, with the first missing input as reason.
+ */
 export function planLanes(options: RunGateOptions): { lane: Lane; required: boolean; missingInput?: string }[] {
-  const required = new Set<Lane>([...DEFAULT_REQUIRED, ...(options.requiredLanes ?? [])]);
-  // A lane whose inputs were given is required: the operator asked for it.
-  if (options.candidate.db_url) {
-    required.add('drift');
-    required.add('roles');
-  }
-  if (options.envFiles?.length) required.add('env');
-  if (options.baseline) required.add('parity');
-  const selected = options.lanes ?? ALL_LANES;
+  const named = new Set<Lane>([...(options.lanes ?? []), ...(options.requiredLanes ?? [])]);
+  const selected = options.lanes ? LANES.filter((lane) => options.lanes!.includes(lane.id)) : LANES;
   return selected.map((lane) => {
-    const isRequired = options.lanes ? true : required.has(lane);
-    const plan: { lane: Lane; required: boolean; missingInput?: string } = { lane, required: isRequired };
-    if (lane === 'parity' && !options.baseline) plan.missingInput = 'baseline';
-    if ((lane === 'drift' || lane === 'roles') && !options.candidate.db_url) plan.missingInput = 'db_url';
-    if (lane === 'env' && !options.envFiles?.length) plan.missingInput = 'env_file';
-    return plan;
+    const missing = lane.needs.find((input) => !hasInput(input, options));
+    const required = lane.requiredByDefault || named.has(lane.id) || (lane.needs.length > 0 && missing === undefined);
+    return { lane: lane.id, required, ...(missing ? { missingInput: missing } : {}) };
   });
 }
 
-/** What a target's /internal/v1/health says about it (null where it did not answer). */
-export interface TargetIdentity {
-  build_sha: string | null;
-  service: string | null;
-  authority_write_mode: string | null;
-  payment_backend: string | null;
-}
 
 function identityOf(health: HttpResponse | undefined): TargetIdentity {
   const json = health?.status === 200 ? health.json : undefined;
@@ -372,7 +321,7 @@ async function runGateUntil(options: RunGateOptions, context: RunContext): Promi
       });
       continue;
     }
-    for (const definition of await LANE_CHECKS[lane](inputs)) definitions.push(required ? definition : { ...definition, optional: true });
+    for (const definition of await laneDefinition(lane).checks(inputs)) definitions.push(required ? definition : { ...definition, optional: true });
   }
   const shard = options.shard ?? { index: 1, count: 1 };
   const selectedChecks = options.checks ? definitions.filter((d) => options.checks!.some((pattern) => checkMatches(pattern, d.id))) : definitions;

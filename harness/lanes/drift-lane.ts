@@ -23,7 +23,7 @@ import {
 } from '../drift/migration-drift.ts';
 import { findSchemaDrift } from '../drift/schema-drift.ts';
 import { withDatabase } from '../drift/with-database.ts';
-import type { LaneInputs } from '../run-gate.ts';
+import type { LaneInputs } from './lane.ts';
 
 export interface DriftLaneOptions {
   /** Environment and timeout of the gcloud/kubectl processes (default process.env, 30 s). */

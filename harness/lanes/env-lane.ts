@@ -5,7 +5,7 @@
  */
 import { type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
 import { checkEnvFiles, type EnvCheckResult, expectedConfigFingerprint } from '../env/check-env-files.ts';
-import type { LaneInputs } from '../run-gate.ts';
+import type { LaneInputs } from './lane.ts';
 
 /** The file the target was started from: its `env_file`, else the only env file given. */
 function targetEnvFile(inputs: Pick<LaneInputs, 'candidate' | 'envFiles'> | undefined): string | undefined {

@@ -7,7 +7,7 @@
  */
 import type { ErrorFrame, StaleCursorDetails, SubscribedTopic } from '../../contracts/generated/khala-frames.ts';
 import { type CheckContext, type CheckDefinition, expectThat } from '../check-runner.ts';
-import type { LaneInputs } from '../run-gate.ts';
+import type { LaneInputs } from './lane.ts';
 import {
   appendEvent,
   appendEvents,

@@ -15,7 +15,7 @@ import type { ErrorFrame, KhalaUpdate } from '../../contracts/generated/khala-fr
 import { type CheckContext, type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
 import { type FaultCounts, type FaultPlan, KhalaFaultProxy } from '../khala/fault-proxy.ts';
 import type { Observation } from '../khala/observation-ledger.ts';
-import type { LaneInputs } from '../run-gate.ts';
+import type { LaneInputs } from './lane.ts';
 import { khalaBoundaryChecks } from './khala-boundary-checks.ts';
 import {
   type AppendedEvent,

@@ -10,7 +10,7 @@ import type { ErrorFrame } from '../../contracts/generated/khala-frames.ts';
 import { khalaFrameValidator } from '../../contracts/khala-frame-schemas.ts';
 import { type CheckContext, type CheckDefinition, CheckSkip, expectThat } from '../check-runner.ts';
 import { tryUpgrade } from '../khala/khala-probe.ts';
-import type { LaneInputs } from '../run-gate.ts';
+import type { LaneInputs } from './lane.ts';
 import { ALL_SCOPES, appendEvents, baseClaims, createRun, expectDelivered, pollPage, resumeOutcome, signClaims, syncToken, waitForSeq, withSockets, wsUrlOf } from './khala-support.ts';
 
 const UNTRUSTED_ORIGIN = 'https://runtime-gate-untrusted-origin.invalid';

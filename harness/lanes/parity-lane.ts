@@ -27,7 +27,7 @@ import {
 } from '../parity/parity-report.ts';
 import { type ParityTopic, pollTopicLedger, topicName } from '../parity/replay-topics.ts';
 import { seededRandom } from '../parity/seeded-random.ts';
-import type { LaneInputs } from '../run-gate.ts';
+import type { LaneInputs } from './lane.ts';
 import { PARITY_SCENARIOS } from '../scenarios/index.ts';
 import { type ParityRole, type ParityScenario, ScenarioAbort, type ScenarioInputs, type ScenarioSide } from '../scenarios/scenario.ts';
 import type { TargetSpec } from '../target.ts';

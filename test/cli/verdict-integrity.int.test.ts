@@ -194,13 +194,14 @@ describe('lanes that did not run are said, not hidden behind a GO', () => {
     const report = readReport(dir);
     // --lanes makes every listed lane required: the ones without inputs block.
     expect(result.code, describeRun(result)).toBe(1);
+    // In the registry's lane order (harness/lanes/registry.ts), whatever the order of --lanes.
     expect(report.lanes_not_run).toEqual([
+      { lane: 'parity', required: true, reason: 'missing_input:baseline' },
       { lane: 'drift', required: true, reason: 'missing_input:db_url' },
       { lane: 'roles', required: true, reason: 'missing_input:db_url' },
       { lane: 'env', required: true, reason: 'missing_input:env_file' },
-      { lane: 'parity', required: true, reason: 'missing_input:baseline' },
     ]);
-    expect(result.stdout).toContain('lanes not run: drift (required, missing_input:db_url), roles (required, missing_input:db_url), env (required, missing_input:env_file), parity (required, missing_input:baseline)');
+    expect(result.stdout).toContain('lanes not run: parity (required, missing_input:baseline), drift (required, missing_input:db_url), roles (required, missing_input:db_url), env (required, missing_input:env_file)');
     const summary = readFileSync(join(dir, 'SUMMARY.md'), 'utf8');
     expect(summary).toContain('## Not run (4 lane(s)');
     expect(summary).toContain('| lane env | required | missing\\_input:env\\_file |');
