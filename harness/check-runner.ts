@@ -4,6 +4,7 @@
  * evidence log. Every check runs under a deadline, and the whole run under another,
  * so a hung or garbage-answering target can never hang or crash the run.
  */
+import { setMaxListeners } from 'node:events';
 import type { Check, Lane, Status } from '../contracts/generated/report.ts';
 import { logPathFor } from './report/index.ts';
 import type { TargetSpec } from './target.ts';
@@ -88,6 +89,8 @@ export interface RunChecksOptions {
 }
 
 const PHASES: CheckPhase[] = ['first', 'main', 'last'];
+/** Listeners one check's abort signal may have before Node warns of a leak (they are removed as requests end). */
+const CHECK_SIGNAL_LISTENERS = 256;
 
 export async function runChecks(definitions: CheckDefinition[], options: RunChecksOptions): Promise<CheckOutcome[]> {
   const outcomes: CheckOutcome[] = [];
@@ -123,6 +126,8 @@ export async function runChecks(definitions: CheckDefinition[], options: RunChec
     } else {
       const timeoutMs = Math.min(definition.timeoutMs ?? options.defaultTimeoutMs ?? 30_000, remaining);
       const controller = new AbortController();
+      // Every concurrent request and socket of the check listens to it (K1 runs a dozen at once).
+      setMaxListeners(CHECK_SIGNAL_LISTENERS, controller.signal);
       const http = new TargetHttp(options.target, options.run.exchanges, definition.id, controller.signal, log);
       const ctx: CheckContext = { target: options.target, http, log, evidence: recordEvidence, signal: controller.signal, probeId: options.probeId, run: options.run };
       let timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,7 @@
  * GO/NO-GO and writes the report folder.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { contractPaths, loadContractMigrations, PACKAGE_ROOT, sha256Hex } from '../contracts/contract-files.ts';
@@ -268,6 +269,7 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   // The whole run, preflight and --wait-ready included, ends by this deadline.
   const runDeadline = Date.now() + (options.waitReadySeconds ?? 0) * 1000 + (options.runTimeoutMs ?? 10 * 60_000);
   const runAborter = new AbortController();
+  setMaxListeners(64, runAborter.signal);
   const runTimer = setTimeout(() => runAborter.abort(), runDeadline - Date.now());
   runTimer.unref();
   try {
