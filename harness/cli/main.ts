@@ -52,6 +52,7 @@ Usage:
                                  validate env files for their profiles and DEV/PROD isolation
                                  (--profile applies to the --env-file before it; default: the file's RUNTIME_ENV)
   runtime-gate help              this text
+  runtime-gate --version         the package version
 
 Exit codes: 0 ok (GO), 1 failed (NO-GO), 2 usage or configuration error, 3 the target could not be
 evaluated (unreachable, credentials refused, never ready), 78 invalid environment (serve).`;
@@ -85,6 +86,12 @@ async function main(argv: string[]): Promise<number> {
       return commandDb(rest);
     case 'env':
       return commandEnv(rest);
+    case '--version':
+    case 'version': {
+      const { PACKAGE_VERSION } = await import('../../reference-server/package-version.ts');
+      process.stdout.write(`${PACKAGE_VERSION}\n`);
+      return 0;
+    }
     case undefined:
     case 'help':
     case '--help':

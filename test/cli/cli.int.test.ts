@@ -114,6 +114,12 @@ describe('usage and configuration errors', () => {
     }
   });
 
+  it('--version prints the package version and exits 0', async () => {
+    const result = await runCli(['--version']);
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toBe(`${JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version}\n`);
+  });
+
   it('an unknown command, flag or lane, a bad --config and --shard 3/2 exit 2 with a clear message on stderr', async () => {
     const missingConfig = join(tmpRoot, 'no-such-config.json');
     const notJson = join(tmpRoot, 'not-json.json');
