@@ -22,7 +22,8 @@ const PLANS: Record<string, ReverseFaultPlan | undefined> = {
   direct: undefined,
   duplicate: { seed: 3, duplicate: 0.5 },
   reorder: { seed: 5, reorder: 0.4 },
-  cut: { seed: 7, cutAfterFrames: [2, 6], cutWith: ['terminate', 1001, 1011, 1012] },
+  // Cuts never run out: every run of the series meets them (the proxy's default stops after 20).
+  cut: { seed: 7, cutAfterFrames: [2, 6], cutWith: ['terminate', 1001, 1011, 1012], maxCuts: 1_000_000 },
 };
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, modes: { type: 'string', default: 'direct,duplicate,reorder,cut' } } });
