@@ -3,7 +3,7 @@
  * checks against the candidate under per-check and whole-run deadlines, decides
  * GO/NO-GO and writes the report folder.
  */
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -14,7 +14,8 @@ import { type CheckDefinition, type CheckOutcome, type RunState, runChecks } fro
 import { hasInput, type LaneInputs, type TargetIdentity } from './lanes/lane.ts';
 import { count5xx } from './lanes/observability-lane.ts';
 import { ALL_LANES, LANES, laneDefinition } from './lanes/registry.ts';
-import { countTotals, decideGate, deriveLaneStatus, evidenceLine, formatLanesNotRun, type ParitySummary, prepareReportFolder, type WriteReportOptions, writeReportFolder } from './report/index.ts';
+import { toPrivateKey } from './report/manifest.ts';
+import { countTotals, decideGate, deriveLaneStatus, evidenceLine, exitCodeOf, formatLanesNotRun, type ParitySummary, prepareReportFolder, type WriteReportOptions, withSelection, writeReportFolder } from './report/index.ts';
 import { type TargetSpec, targetSecrets } from './target.ts';
 import { type HttpResponse, TargetHttp, TargetRequestError } from './target-http.ts';
 
@@ -91,12 +92,27 @@ export function checkMatches(pattern: string, checkId: string): boolean {
 }
 
 /** A `--checks` pattern that matches no check this harness has is a typo, never an empty (GO) run. */
-async function assertChecksExist(patterns: readonly string[]): Promise<void> {
-  if (patterns.length === 0) throw new GateConfigError('--checks is empty; give check ids or prefixes ending in * (see --list-checks)');
+async function assertChecksExist(patterns: readonly string[], setting: string): Promise<void> {
+  if (patterns.length === 0) throw new GateConfigError(`${setting} is empty; give check ids or prefixes ending in * (see --list-checks)`);
   const ids = (await allCheckDefinitions()).map(({ check }) => check.id);
   const unknown = patterns.filter((pattern) => !ids.some((id) => checkMatches(pattern, id)));
   if (unknown.length > 0) {
-    throw new GateConfigError(`--checks: ${unknown.map((p) => `'${p}'`).join(', ')} ${unknown.length === 1 ? 'matches' : 'match'} no check id (see validate --list-checks)`);
+    throw new GateConfigError(`${setting}: ${unknown.map((p) => `'${p}'`).join(', ')} ${unknown.length === 1 ? 'matches' : 'match'} no check id (see validate --list-checks)`);
+  }
+}
+
+/** The Ed25519 key that signs the manifest, read before any lane runs: a bad key is a setting error, not a crash after the run. */
+function readSignKey(path: string): KeyObject {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new GateConfigError(`--sign-key ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return toPrivateKey(pem);
+  } catch (error) {
+    throw new GateConfigError(`--sign-key ${path}: ${(error as Error).message.split('\n')[0]} (an Ed25519 private key in PEM is expected)`);
   }
 }
 
@@ -121,7 +137,8 @@ function contractDigests(): Record<string, string> {
  */
 export function planLanes(options: RunGateOptions): { lane: Lane; required: boolean; missingInput?: string }[] {
   const named = new Set<Lane>([...(options.lanes ?? []), ...(options.requiredLanes ?? [])]);
-  const selected = options.lanes ? LANES.filter((lane) => options.lanes!.includes(lane.id)) : LANES;
+  // A required lane is in the plan even when --lanes leaves it out: it must run or block.
+  const selected = options.lanes ? LANES.filter((lane) => named.has(lane.id)) : LANES;
   return selected.map((lane) => {
     const missing = lane.needs.find((input) => !hasInput(input, options));
     const required = lane.requiredByDefault || named.has(lane.id) || (lane.needs.length > 0 && missing === undefined);
@@ -260,7 +277,9 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   const runId = runTimestamp(startedAt);
   const probeId = `runtime-gate-probe-${runId.toLowerCase()}-${randomBytes(3).toString('hex')}`;
   const dir = options.outDir ?? join(PACKAGE_ROOT, 'reports', runId);
-  if (options.checks) await assertChecksExist(options.checks);
+  if (options.checks) await assertChecksExist(options.checks, '--checks');
+  if (options.optionalChecks?.length) await assertChecksExist(options.optionalChecks, 'optional_checks');
+  const signKey = options.signKey === undefined ? undefined : readSignKey(options.signKey);
   // Before any lane runs: a run whose report cannot be written is refused, not wasted.
   prepareReportFolder(dir);
   const run: RunState = { exchanges: [], allowWrites: false, allowPayments: options.allowPayments ?? false, latencies: {} };
@@ -273,7 +292,7 @@ export async function runGate(options: RunGateOptions): Promise<RunGateResult> {
   const runTimer = setTimeout(() => runAborter.abort(), runDeadline - Date.now());
   runTimer.unref();
   try {
-    return await runGateUntil(options, { startedAt, mode, runId, probeId, dir, run, redact, runDeadline, runSignal: runAborter.signal });
+    return await runGateUntil(options, { startedAt, mode, runId, probeId, dir, run, redact, runDeadline, runSignal: runAborter.signal, ...(signKey ? { signKey } : {}) });
   } finally {
     clearTimeout(runTimer);
   }
@@ -289,15 +308,18 @@ interface RunContext {
   redact: (text: string) => string;
   runDeadline: number;
   runSignal: AbortSignal;
+  signKey?: KeyObject;
 }
 
 async function runGateUntil(options: RunGateOptions, context: RunContext): Promise<RunGateResult> {
   const { run, runDeadline, runSignal } = context;
   const candidate = await preflight(options.candidate, run, options, runDeadline, runSignal);
-  const baseline = options.baseline ? await preflightBaseline(options.baseline, runDeadline, runSignal) : undefined;
+  const plan = planLanes(options);
+  // The baseline matters only to the parity lane: a run without it never fails on the baseline.
+  const usesBaseline = plan.some((lane) => lane.lane === 'parity' && !lane.missingInput);
+  const baseline = options.baseline && usesBaseline ? await preflightBaseline(options.baseline, runDeadline, runSignal) : undefined;
   const identity = candidate.identity;
   const baselineIdentity = baseline?.identity;
-  const plan = planLanes(options);
   const problem = candidate.problem ?? baseline?.problem;
   if (problem) return writeNotEvaluated(options, context, plan, problem, identity, baselineIdentity);
   options.onProgress?.(`target ${options.candidate.base_url}: build_sha=${identity.build_sha ?? '?'} authority_write_mode=${run.writeMode ?? '?'}${options.noWrites ? ' (write checks skipped: --no-writes)' : ''}`);
@@ -338,7 +360,7 @@ async function runGateUntil(options: RunGateOptions, context: RunContext): Promi
     probeId: context.probeId,
     ...(options.checkTimeoutMs ? { defaultTimeoutMs: options.checkTimeoutMs } : {}),
     runDeadline,
-    optionalChecks: new Set(options.optionalChecks ?? []),
+    optionalChecks: new Set(definitions.filter((d) => (options.optionalChecks ?? []).some((pattern) => checkMatches(pattern, d.id))).map((d) => d.id)),
     redact: context.redact,
     ...(options.onCheckFinished ? { onCheckFinished: options.onCheckFinished } : {}),
   });
@@ -347,14 +369,15 @@ async function runGateUntil(options: RunGateOptions, context: RunContext): Promi
   const logs = new Map(outcomes.map((o) => [o.check.check_id, o.log]));
   // The parity lane leaves its summary here (a critical diff always blocks).
   const parity = artifacts.get('parity-summary') as ParitySummary | undefined;
-  const decision = decideGate(checks, context.mode, parity, lanesNotRun);
+  // A selection is part of what the verdict covers: the decision line says so.
+  const decision = withSelection(decideGate(checks, context.mode, parity, lanesNotRun, { shard }), options.checks);
   const report: Report = {
     ...reportHeader(options, context, identity, baselineIdentity),
     decision: decision.decision,
     decision_reason: decision.reason,
     lanes: plan.map(({ lane, required }) => {
       const laneChecks = checks.filter((c) => c.lane === lane);
-      return { lane, required, status: deriveLaneStatus(laneChecks) };
+      return { lane, required, status: deriveLaneStatus(laneChecks), ...(laneChecks.length === 0 ? { detail: options.checks ? `no check selected by --checks ${options.checks.join(',')}` : 'no check in this shard' } : {}) };
     }),
     ...(lanesNotRun.length ? { lanes_not_run: lanesNotRun } : {}),
     checks,
@@ -383,6 +406,7 @@ function reportHeader(options: RunGateOptions, context: RunContext, identity: Ta
     harness_version: PACKAGE_VERSION,
     contract_digests: contractDigests(),
     targets: options.baseline && baselineIdentity ? [target, baselineTarget(options.baseline, baselineIdentity)] : [target],
+    ...(options.checks?.length ? { check_selection: options.checks as [string, ...string[]] } : {}),
     started_at: context.startedAt.toISOString(),
   };
 }
@@ -405,7 +429,7 @@ async function writeNotEvaluated(options: RunGateOptions, context: RunContext, p
 }
 
 async function writeRun(options: RunGateOptions, context: RunContext, report: Report, files: Omit<WriteReportOptions, 'signKey'>): Promise<RunGateResult> {
-  const written = await writeReportFolder(context.dir, report, { ...files, ...(options.signKey ? { signKey: readFileSync(options.signKey, 'utf8') } : {}) });
+  const written = await writeReportFolder(context.dir, report, { ...files, ...(context.signKey ? { signKey: context.signKey } : {}) });
   return {
     report,
     dir: written.dir,
@@ -415,8 +439,3 @@ async function writeRun(options: RunGateOptions, context: RunContext, report: Re
   };
 }
 
-/** 0 GO, 1 NO-GO (0 in baseline mode, which records without gating), 3 NOT-EVALUATED in every mode. */
-export function exitCodeOf(decision: Report['decision'], mode: 'gate' | 'baseline'): 0 | 1 | 3 {
-  if (decision === 'NOT-EVALUATED') return 3;
-  return decision === 'GO' || mode === 'baseline' ? 0 : 1;
-}

@@ -80,7 +80,7 @@ export class TargetRequestError extends Error {
  * certificate the client refuses): the target was not reached, as opposed to a target that
  * answered and then broke the connection.
  */
-const CONNECT_FAILURE_CODES = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|EAI_AGAIN|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_SSL_.*|EPROTO)$/;
+const CONNECT_FAILURE_CODES = /^(BAD_PORT|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|EAI_AGAIN|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_SSL_.*|EPROTO)$/;
 
 /** The code of the innermost error of a cause chain that has one (`ECONNREFUSED`, a TLS code…). */
 export function transportErrorCode(error: unknown): string | undefined {
@@ -132,7 +132,9 @@ export function describeTransportError(error: unknown): string {
   }
   if (chain.length === 0) return String(error);
   const coded = chain.findLast((link) => errorCode(link) !== undefined || (link instanceof AggregateError && link.errors.length > 0));
-  return describeOne(coded ?? chain.at(-1));
+  const described = describeOne(coded ?? chain.at(-1)).replace(/\s*\n\s*/g, ' ').trim();
+  // undici refuses the ports the fetch standard blocks (e.g. 10080, 6000) before connecting.
+  return described === 'bad port' ? 'bad port: fetch refuses to connect to this port (ports blocked by the WHATWG fetch standard); serve the target on another port' : described;
 }
 
 /** A failed paced upload, already described (sendPaced). */
@@ -377,7 +379,7 @@ export class TargetHttp {
       Object.assign(exchange, { error: reason, duration_ms: durationMs });
       this.exchanges.push(exchange);
       this.log(`${request.method} ${request.path} → ${reason}`);
-      const code = signal.aborted ? undefined : transportErrorCode(error);
+      const code = signal.aborted ? undefined : (transportErrorCode(error) ?? (reason.startsWith('bad port') ? 'BAD_PORT' : undefined));
       throw new TargetRequestError(`${request.method} ${request.path}: ${reason}`, {
         ...(code ? { code } : {}),
         timedOut: signal.aborted,

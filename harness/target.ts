@@ -81,14 +81,17 @@ export function resolveSecretReference(value: string, field: string, env: Record
 }
 
 function validateTarget(role: string, spec: Partial<TargetSpec>, env: Record<string, string | undefined>): TargetSpec {
-  if (!spec.base_url) throw new ConfigError(`${role}: base_url is required (--target URL, RUNTIME_GATE_TARGET_URL or the config file)`);
+  const where = role === 'baseline' ? '--baseline URL, RUNTIME_GATE_BASELINE_URL or targets.baseline.base_url in the config file' : '--target URL, RUNTIME_GATE_TARGET_URL or targets.candidate.base_url in the config file';
+  if (!spec.base_url) throw new ConfigError(`${role}: base_url is required (${where})`);
   let url: URL;
   try {
     url = new URL(spec.base_url);
   } catch {
-    throw new ConfigError(`${role}: base_url ${spec.base_url} is not a URL`);
+    throw new ConfigError(`${role}: base_url is not a URL (${where})`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${role}: base_url must be http(s), got ${url.protocol}`);
+  // Credentials in a URL would be sent nowhere (fetch refuses them) and would end up in the report.
+  if (url.username || url.password) throw new ConfigError(`${role}: base_url must not carry credentials (user:password@); give the internal token with its own flag`);
   const resolved: TargetSpec = { ...spec, name: spec.name ?? role, base_url: spec.base_url.replace(/\/+$/, '') } as TargetSpec;
   for (const field of SECRET_FIELDS) {
     const value = resolved[field];

@@ -77,6 +77,12 @@ export interface Report {
     message: string;
   };
   /**
+   * The --checks patterns of a run that ran only some checks; absent when every check of the planned lanes ran. Shards with different selections are never merged.
+   *
+   * @minItems 1
+   */
+  check_selection?: [string, ...string[]];
+  /**
    * Every lane that did not run, with the reason (e.g. missing_input:db_url). A GO with lanes not run says nothing about those lanes.
    */
   lanes_not_run?: {

@@ -27,7 +27,7 @@ Usage:
                                  diff blocks (default yes), compare existing parity_topics only, scenario seed
                        [--checks id,prefix*]  (run only these checks; a pattern matching no check is a usage error)
                        [--require-lanes a,b]  (these lanes must run: one that cannot, for lack of input, is NO-GO)
-                       [--run-timeout-ms N] [--env-file F]... [--profile test|live]
+                       [--run-timeout-ms N] [--env-file-path F]... [--profile test|live]
                                  run the lanes and write a GO/NO-GO report (exit 0 GO, 1 NO-GO, 2 usage,
                                  3 the target could not be evaluated: unreachable, credentials refused, not ready)
   runtime-gate report verify DIR [--pubkey PEM]
@@ -48,9 +48,11 @@ Usage:
   runtime-gate db roles verify [--db-url U] [--json]
                                  list every violation of contracts/db-roles.json (exit 1 when any)
                                  (--db-url defaults to RUNTIME_GATE_DB_URL, DATABASE_URL or DB_URL)
-  runtime-gate env check --env-file F [--profile dev|prod] [--env-file F [--profile P]]... [--json]
+  runtime-gate env check --env-file-path F [--profile dev|prod] [--env-file-path F [--profile P]]... [--json]
                                  validate env files for their profiles and DEV/PROD isolation
-                                 (--profile applies to the --env-file before it; default: the file's RUNTIME_ENV)
+                                 (--profile applies to the file before it; default: the file's RUNTIME_ENV)
+                                 --env-file F is the same flag, but Node 20 itself reads a --env-file
+                                 anywhere on the command line (exit 9 when F is missing): use --env-file-path
   runtime-gate help              this text
   runtime-gate --version         the package version
 
@@ -59,11 +61,26 @@ evaluated (unreachable, credentials refused, never ready), 78 invalid environmen
 
 class UsageError extends Error {}
 
-/** A flag that must be a positive finite number (a NaN deadline would never expire). */
-function positiveNumber(flag: string, text: string): number {
+/** Longest delay a Node timer takes (2^31 − 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A flag that must be a positive finite number (a NaN deadline would never expire), at most
+ * `max` (a deadline past Node's timer limit would fire at once).
+ */
+function positiveNumber(flag: string, text: string, max = MAX_TIMER_MS): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number, got ${text}`);
+  if (value > max) throw new UsageError(`${flag} must be at most ${max}, got ${text}`);
   return value;
+}
+
+/** A comma-separated list flag; given but empty (`--lanes ''`) is a usage error, never "everything" or "nothing". */
+function listFlag(flag: string, text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const items = text.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`${flag} is empty; give a comma-separated list`);
+  return items;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -258,8 +275,9 @@ async function commandValidate(args: string[]): Promise<number> {
   try {
     const file = values.config ? readGateConfigFile(values.config) : {};
     const targets = resolveTargets(values, process.env, file);
-    const lanes = values.lanes?.split(',').map((l) => l.trim()).filter(Boolean) ?? file.lanes;
-    const requiredLanes = [...(values['require-lanes']?.split(',').map((l) => l.trim()).filter(Boolean) ?? []), ...(file.required_lanes ?? [])];
+    const lanes = listFlag('--lanes', values.lanes) ?? file.lanes;
+    const requiredLanes = [...(listFlag('--require-lanes', values['require-lanes']) ?? []), ...(file.required_lanes ?? [])];
+    const checks = listFlag('--checks', values.checks);
     for (const lane of [...(lanes ?? []), ...requiredLanes]) {
       if (!(ALL_LANES as string[]).includes(lane)) throw new UsageError(`unknown lane ${lane} (lanes: ${ALL_LANES.join(', ')})`);
     }
@@ -287,7 +305,7 @@ async function commandValidate(args: string[]): Promise<number> {
       ...(values['read-only-parity'] ? { parityReadOnly: true } : {}),
       ...(paritySeed !== undefined ? { paritySeed } : {}),
       ...(lanes ? { lanes: lanes as never } : {}),
-      ...(values.checks ? { checks: values.checks.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
+      ...(checks ? { checks } : {}),
       ...(requiredLanes.length ? { requiredLanes: requiredLanes as never } : {}),
       ...(file.optional_checks ? { optionalChecks: file.optional_checks } : {}),
       mode,
@@ -297,9 +315,9 @@ async function commandValidate(args: string[]): Promise<number> {
       ...(values['env-file'] ? { envFiles: values['env-file'] } : {}),
       ...(shard ? { shard } : {}),
       ...(values['sign-key'] ? { signKey: values['sign-key'] } : {}),
-      ...(values['check-timeout-ms'] ? { checkTimeoutMs: positiveNumber('--check-timeout-ms', values['check-timeout-ms']) } : {}),
-      ...(values['run-timeout-ms'] ? { runTimeoutMs: positiveNumber('--run-timeout-ms', values['run-timeout-ms']) } : {}),
-      ...(values['wait-ready'] ? { waitReadySeconds: positiveNumber('--wait-ready', values['wait-ready']) } : {}),
+      ...(values['check-timeout-ms'] ? { checkTimeoutMs: positiveNumber('--check-timeout-ms', values['check-timeout-ms'], Math.floor(MAX_TIMER_MS / 2)) } : {}),
+      ...(values['run-timeout-ms'] ? { runTimeoutMs: positiveNumber('--run-timeout-ms', values['run-timeout-ms'], Math.floor(MAX_TIMER_MS / 2)) } : {}),
+      ...(values['wait-ready'] ? { waitReadySeconds: positiveNumber('--wait-ready', values['wait-ready'], Math.floor(MAX_TIMER_MS / 2000)) } : {}),
       onProgress: (line) => {
         if (!values.json) process.stderr.write(`${line}\n`);
       },
@@ -343,7 +361,7 @@ async function commandReport(args: string[]): Promise<number> {
         ...(values['sign-key'] ? { signKey: readFileSync(values['sign-key'], 'utf8') } : {}),
       });
       process.stdout.write(`${merged.report.decision}: ${merged.report.decision_reason}\n${report.evidenceLine(merged)}\n`);
-      return merged.report.decision === 'GO' ? 0 : merged.report.decision === 'NOT-EVALUATED' ? 3 : 1;
+      return report.exitCodeOf(merged.report.decision, merged.report.mode);
     } catch (error) {
       if (error instanceof report.MergeError) throw new UsageError(error.message);
       throw error;
@@ -415,6 +433,15 @@ function parsePort(text: string): number {
   return port;
 }
 
+/** The command line with the value of every secret flag replaced (tokens, keys, database URLs). */
+function redactedArgv(argv: readonly string[]): string[] {
+  const secret = /^--(?:baseline-)?(?:internal-token|sync-signing-key|db-url)$/;
+  return argv.map((arg, i) => {
+    if (/^--(?:baseline-)?(?:internal-token|sync-signing-key|db-url)=/.test(arg)) return `${arg.split('=')[0]}=[redacted]`;
+    return i > 0 && secret.test(argv[i - 1]!) ? '[redacted]' : arg;
+  });
+}
+
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
@@ -423,7 +450,7 @@ function firstLine(error: unknown): string {
 function writeCrashLog(error: unknown): string {
   const path = join(tmpdir(), `runtime-gate-error-${process.pid}-${Date.now()}.log`);
   try {
-    writeFileSync(path, `${new Date().toISOString()} runtime-gate ${process.argv.slice(2).join(' ')}\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    writeFileSync(path, `${new Date().toISOString()} runtime-gate ${redactedArgv(process.argv.slice(2)).join(' ')}\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`, { mode: 0o600 });
     return ` (details: ${path})`;
   } catch {
     return '';
@@ -435,7 +462,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
 });
 
-main(process.argv.slice(2)).then(
+// --env-file-path is --env-file: Node 20 itself takes a --env-file anywhere on the command line as its own.
+main(process.argv.slice(2).map((arg) => arg.replace(/^--env-file-path(=|$)/, '--env-file$1'))).then(
   (code) => {
     process.exitCode = code;
   },

@@ -30,7 +30,7 @@ const REASON_LIST_LIMIT = 5;
  * decision; only the CLI's exit code differs (`FAIL_ON_REQUIRED_FAILURE=0`), so `mode`
  * changes the wording of the reason, never the decision.
  */
-export function decideGate(checks: readonly Check[], mode: GateMode, parity?: ParitySummary | null, lanesNotRun: readonly LaneNotRun[] = []): GateDecision {
+export function decideGate(checks: readonly Check[], mode: GateMode, parity?: ParitySummary | null, lanesNotRun: readonly LaneNotRun[] = [], run: { shard?: { count: number } } = {}): GateDecision {
   const blockingChecks = checks.filter((check) => check.required === 'required' && check.status !== 'passed');
   const reasons: string[] = [];
   if (blockingChecks.length > 0) {
@@ -46,7 +46,8 @@ export function decideGate(checks: readonly Check[], mode: GateMode, parity?: Pa
   }
   const required = checks.filter((check) => check.required === 'required').length;
   // A GO means the required checks ran: a run that checked nothing required gates nothing.
-  if (required === 0) reasons.push('no required check ran, so nothing was gated');
+  // (One shard of several may hold no check: `report merge` decides over all of them.)
+  if (required === 0 && (run.shard?.count ?? 1) === 1) reasons.push('no required check ran, so nothing was gated');
   const notRun = lanesNotRun.length > 0 ? `; lanes not run: ${formatLanesNotRun(lanesNotRun)}` : '';
   if (reasons.length > 0) {
     return { decision: 'NO-GO', reason: `${reasons.join('; ')}${notRun}`, blocking: blockingChecks.map((check) => check.check_id) };
@@ -84,4 +85,15 @@ export function listNotRun(report: Pick<Report, 'checks' | 'lanes_not_run'>): { 
   const lanes = report.lanes_not_run ?? [];
   const notRunLanes = new Set(lanes.map((lane) => lane.lane));
   return { lanes, checks: report.checks.filter((check) => check.status === 'skipped' && !(notRunLanes.has(check.lane) && check.check_id === `${check.lane}.lane.inputs`)) };
+}
+
+/** A run that ran only a selection of checks says so in its decision line. */
+export function withSelection<T extends { reason: string }>(decision: T, selection: readonly string[] | undefined): T {
+  return selection ? { ...decision, reason: `${decision.reason}; only checks selected by --checks ${selection.join(',')} ran` } : decision;
+}
+
+/** The CLI's exit code: 0 GO, 1 NO-GO (0 in baseline mode, which records without gating), 3 NOT-EVALUATED in every mode. */
+export function exitCodeOf(decision: Decision, mode: GateMode): 0 | 1 | 3 {
+  if (decision === 'NOT-EVALUATED') return 3;
+  return decision === 'GO' || mode === 'baseline' ? 0 : 1;
 }

@@ -3,7 +3,7 @@
  * to an archivable report folder, and back (verify, merge). The lane runner needs
  * `decideGate`, `countTotals`, `logPathFor`, `writeReportFolder` and `evidenceLine`.
  */
-export { countTotals, decideGate, formatLanesNotRun, type GateDecision, type GateMode, type LaneNotRun, listFailingChecks, listNotRun, type ParitySummary } from './gate-decision.ts';
+export { countTotals, decideGate, exitCodeOf, formatLanesNotRun, type GateDecision, type GateMode, type LaneNotRun, listFailingChecks, listNotRun, type ParitySummary, withSelection } from './gate-decision.ts';
 export { deriveLaneStatus } from './lane-summary.ts';
 export { MANIFEST_FILE, SIGNATURE_FILE, type SignKey, type VerifyKey } from './manifest.ts';
 export { MergeError, type MergeReportOptions, type MergeReportResult, mergeReportFolders } from './merge-reports.ts';

@@ -53,13 +53,16 @@ export function renderJunitXml(report: Report): string {
   const totalTime = lanes.reduce((sum, lane) => sum + lane.duration_ms, 0);
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const evaluation = report.evaluation_error;
-  // A run that could not evaluate its target is one error in CI, never an empty green suite.
+  // A run that could not evaluate its target is one error in CI, never an empty green suite;
+  // a NO-GO is one failure (the decision), even when no check failed (a required check
+  // skipped, a required lane not run, parity blocking), so a CI reading JUnit goes red.
   const preflightErrors = evaluation ? 1 : 0;
+  const decisionFailures = report.decision === 'NO-GO' ? 1 : 0;
   lines.push(
     `<testsuites${attributes({
       name: `runtime-gate ${report.decision}`,
-      tests: report.checks.length + preflightErrors,
-      failures: report.totals.failed,
+      tests: report.checks.length + preflightErrors + decisionFailures,
+      failures: report.totals.failed + decisionFailures,
       errors: report.totals.error + preflightErrors,
       time: seconds(totalTime),
     })}>`,
@@ -68,6 +71,13 @@ export function renderJunitXml(report: Report): string {
     lines.push(`  <testsuite${attributes({ name: 'preflight', tests: 1, failures: 0, errors: 1, skipped: 0, time: '0.000', timestamp: report.started_at })}>`);
     lines.push(`    <testcase${attributes({ classname: 'preflight', name: `preflight.${evaluation.cause}`, time: '0.000' })}>`);
     lines.push(`      <error${attributes({ message: evaluation.message, type: evaluation.cause })}/>`);
+    lines.push('    </testcase>', '  </testsuite>');
+  }
+  if (decisionFailures) {
+    const reason = report.decision_reason ?? 'NO-GO';
+    lines.push(`  <testsuite${attributes({ name: 'decision', tests: 1, failures: 1, errors: 0, skipped: 0, time: '0.000', timestamp: report.started_at })}>`);
+    lines.push(`    <testcase${attributes({ classname: 'decision', name: 'gate.decision', time: '0.000' })}>`);
+    lines.push(`      <failure${attributes({ message: reason, type: 'NO-GO' })}>${escapeXmlText(reason)}</failure>`);
     lines.push('    </testcase>', '  </testsuite>');
   }
   for (const lane of lanes) {

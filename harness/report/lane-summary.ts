@@ -24,7 +24,8 @@ export function deriveLaneStatus(checks: readonly Check[]): Status {
   if (checks.some((check) => check.status === 'error')) return 'error';
   if (checks.some((check) => check.status === 'failed')) return 'failed';
   if (checks.some((check) => check.status === 'skipped' && check.required === 'required')) return 'skipped';
-  if (checks.length > 0 && checks.every((check) => check.status === 'skipped')) return 'skipped';
+  // A lane of which no check ran (none selected, or all skipped) did not pass.
+  if (checks.every((check) => check.status === 'skipped')) return 'skipped';
   return 'passed';
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Check, Lane, Report, Target } from '../../contracts/generated/report.ts';
 import { assertValidParityReport, mergeParityReports, ParityReportError, paritySummaryOf } from '../parity/parity-report.ts';
 import { countTotals, decideGate, type ParitySummary } from './gate-decision.ts';
+import { withSelection } from './gate-decision.ts';
 import { deriveLaneStatus } from './lane-summary.ts';
 import type { SignKey, VerifyKey } from './manifest.ts';
 import { type ReportFolderResult, writeReportFolder } from './report-folder.ts';
@@ -112,6 +113,14 @@ function assertCompatible(shards: readonly Shard[]): void {
     if (differing.length > 0) {
       throw new MergeError(`contract digests differ between ${describeShard(first)} and ${describeShard(shard)}: ${differing.join(', ')}`);
     }
+    // Shards of one run share its plan: the same lanes (and whether each is required) and the same --checks selection.
+    const plan = (report: Report) => JSON.stringify((report.lanes ?? []).map((lane) => `${lane.lane}:${lane.required}`));
+    if (plan(shard.report) !== plan(first.report)) {
+      throw new MergeError(`lane plans differ between ${describeShard(first)} and ${describeShard(shard)}: they are not shards of one run (same lanes, inputs and flags)`);
+    }
+    if (JSON.stringify(shard.report.check_selection ?? null) !== JSON.stringify(first.report.check_selection ?? null)) {
+      throw new MergeError(`check selections differ between ${describeShard(first)} (${first.report.check_selection?.join(',') ?? 'all checks'}) and ${describeShard(shard)} (${shard.report.check_selection?.join(',') ?? 'all checks'})`);
+    }
     if (shard.report.harness_version !== first.report.harness_version) {
       throw new MergeError(
         `harness versions differ: ${describeShard(first)} ran ${first.report.harness_version}, ${describeShard(shard)} ran ${shard.report.harness_version}`,
@@ -128,7 +137,8 @@ function mergeTargets(shards: readonly Shard[]): Target[] {
       const known = byKey.get(key);
       if (!known) {
         byKey.set(key, { target, dir: shard.dir });
-      } else if (known.target.base_url !== target.base_url || (known.target.build_sha ?? null) !== (target.build_sha ?? null)) {
+      } else if (known.target.base_url !== target.base_url || (known.target.build_sha != null && target.build_sha != null && known.target.build_sha !== target.build_sha)) {
+        // (An unknown build — a shard that could not read it — agrees with any.)
         throw new MergeError(
           `${target.role} target ${target.name} differs between shards: ${known.dir} saw ${known.target.base_url} build ${known.target.build_sha ?? 'unknown'}, ` +
             `${shard.dir} saw ${target.base_url} build ${target.build_sha ?? 'unknown'}`,
@@ -226,7 +236,7 @@ export function mergeReportFolders(dirs: readonly string[], outDir: string, opti
   const notEvaluated = shards.find((shard) => shard.report.decision === 'NOT-EVALUATED')?.report;
   const gate = notEvaluated?.evaluation_error
     ? { decision: 'NOT-EVALUATED' as const, reason: notEvaluated.evaluation_error.message }
-    : decideGate(checks, first.mode, parity.summary, lanesNotRun);
+    : withSelection(decideGate(checks, first.mode, parity.summary, lanesNotRun), first.check_selection);
   const runIds = new Set(shards.map((shard) => shard.report.run_id));
   const lanes = mergeLanes(shards, checks);
   const merged: Report = {
@@ -241,6 +251,7 @@ export function mergeReportFolders(dirs: readonly string[], outDir: string, opti
     targets: mergeTargets(shards),
     ...(lanes ? { lanes } : {}),
     ...(lanesNotRun.length > 0 ? { lanes_not_run: lanesNotRun } : {}),
+    ...(first.check_selection ? { check_selection: first.check_selection } : {}),
     ...(notEvaluated?.evaluation_error ? { evaluation_error: notEvaluated.evaluation_error } : {}),
     checks,
     totals: countTotals(checks),

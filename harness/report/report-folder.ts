@@ -3,7 +3,7 @@
  * junit.xml, report.html, logs/<check_id>.log, parity-report.json when parity ran, and
  * MANIFEST.sha256 (plus MANIFEST.sha256.sig with a signing key).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sha256Hex } from '../../contracts/contract-files.ts';
 import type { Report } from '../../contracts/generated/report.ts';
@@ -50,13 +50,19 @@ export class ReportFolderError extends Error {
 
 /** Reports are evidence: an existing, non-empty folder is never overwritten. */
 export function assertReportFolderFree(dir: string): void {
-  const target = resolve(dir);
+  const target = folderPath(dir);
   if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
     throw new ReportFolderError(`${dir}: ${statSync(target).isDirectory() ? 'report folder already exists and is not empty' : 'exists and is not a folder'}; choose a new --out folder`);
   }
 }
 
 const WRITE_PROBE = '.runtime-gate-write-probe';
+
+/** The folder `dir` names; an existing one by its real path (a symbolic link to an empty folder is written through). */
+function folderPath(dir: string): string {
+  const target = resolve(dir);
+  return existsSync(target) ? realpathSync(target) : target;
+}
 
 /**
  * Creates the report folder (empty) and proves it writable by writing and removing a file,
@@ -66,7 +72,7 @@ const WRITE_PROBE = '.runtime-gate-write-probe';
  */
 export function prepareReportFolder(dir: string): { created: string[] } {
   assertReportFolderFree(dir);
-  const target = resolve(dir);
+  const target = folderPath(dir);
   const missing: string[] = [];
   let existing = target;
   while (!existsSync(existing)) {
@@ -113,7 +119,7 @@ export function writeReportFolder(dir: string, report: Report, options: WriteRep
   }
   for (const [checkId, log] of options.logs) files.set(logPathFor(checkId), log);
 
-  const target = resolve(dir);
+  const target = folderPath(dir);
   prepareReportFolder(dir);
   const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
   try {

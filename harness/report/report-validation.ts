@@ -101,7 +101,7 @@ export function checkReportConsistency(report: Report, logs: ReadonlyMap<string,
     return problems;
   }
   if (report.evaluation_error) problems.push(`report.evaluation_error: only a NOT-EVALUATED run has one (decision ${report.decision})`);
-  const gate = decideGate(report.checks, report.mode, report.parity, report.lanes_not_run);
+  const gate = decideGate(report.checks, report.mode, report.parity, report.lanes_not_run, { shard: report.shard });
   if (report.decision !== gate.decision) {
     problems.push(`report.decision: ${report.decision} contradicts the checks, which give ${gate.decision} (${gate.reason}); compute it with decideGate()`);
   }

@@ -5,7 +5,7 @@
  * (README "Exit codes"). Each case runs the real `runtime-gate` command against a real
  * reference server (or a faulty proxy in front of it).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -212,10 +212,86 @@ describe('lanes that did not run are said, not hidden behind a GO', () => {
     const dir = outDir('default-lanes');
     const go = await runCli(['validate', ...credentials(server.url), '--checks', 'health.*', '--out', dir]);
     expect(go.code, describeRun(go)).toBe(0);
-    expect(go.stdout).toMatch(/^GO: all \d+ required checks passed; lanes not run: parity \(missing_input:baseline\), drift \(missing_input:db_url\), roles \(missing_input:db_url\), env \(missing_input:env_file\)$/m);
+    expect(go.stdout).toMatch(/^GO: all \d+ required checks passed; lanes not run: parity \(missing_input:baseline\), drift \(missing_input:db_url\), roles \(missing_input:db_url\), env \(missing_input:env_file\); only checks selected by --checks health\.\* ran$/m);
     const required = outDir('require-drift');
     const noGo = await runCli(['validate', ...credentials(server.url), '--checks', 'health.*', '--require-lanes', 'drift', '--out', required]);
     expect(noGo.code, describeRun(noGo)).toBe(1);
     expect(readReport(required).decision_reason).toContain('drift.lane.inputs (skipped, not allowed in gate mode)');
   });
 });
+
+describe('found by fault hunting: settings that used to give a wrong verdict or exit code', () => {
+  it('a lane required by --require-lanes but left out of --lanes still blocks', async () => {
+    const dir = outDir('require-outside-lanes');
+    const result = await runCli(['validate', ...credentials(server.url), '--lanes', 'health', '--require-lanes', 'drift', '--out', dir]);
+    expect(result.code, describeRun(result)).toBe(1);
+    expect(readReport(dir).lanes_not_run).toEqual([{ lane: 'drift', required: true, reason: 'missing_input:db_url' }]);
+  });
+
+  it('empty lists, credentials in the URL and a deadline past the timer limit are usage errors (exit 2)', async () => {
+    const cases: [string[], string][] = [
+      [['--lanes', ''], '--lanes is empty'],
+      [['--checks', ''], '--checks is empty'],
+      [['--run-timeout-ms', '3000000000'], '--run-timeout-ms must be at most'],
+    ];
+    for (const [flags, message] of cases) {
+      const result = await runCli(['validate', ...credentials(server.url), ...flags, '--out', outDir('usage')]);
+      expect(result.code, describeRun(result)).toBe(2);
+      expect(result.stderr).toContain(message);
+    }
+    const withCredentials = await runCli(['validate', '--target', server.url.replace('http://', 'http://user:secret@'), '--out', outDir('url-credentials')]);
+    expect(withCredentials.code, describeRun(withCredentials)).toBe(2);
+    expect(withCredentials.stderr).toContain('base_url must not carry credentials');
+  });
+
+  it('a --sign-key that is not an Ed25519 key is refused before any check runs', async () => {
+    const key = join(tmpRoot, 'not-a-key.pem');
+    writeFileSync(key, 'not a key');
+    const result = await runCli(['validate', ...credentials(server.url), '--sign-key', key, '--out', outDir('bad-key')]);
+    expect(result.code, describeRun(result)).toBe(2);
+    expect(result.stderr).toContain(`--sign-key ${key}:`);
+    expect(result.stderr).not.toMatch(/^(PASS|FAIL) /m);
+  });
+
+  it('--out may be a symbolic link to an empty folder', async () => {
+    const real = join(tmpRoot, 'real-out');
+    const link = join(tmpRoot, 'link-out');
+    mkdirSync(real);
+    symlinkSync(real, link);
+    const result = await runCli(['validate', ...credentials(server.url), '--checks', 'health.healthz.status', '--out', link]);
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(readReport(real).decision).toBe('GO');
+  });
+
+  it('a port fetch refuses (10080) cannot be evaluated: exit 3 naming the reason, not a NO-GO', async () => {
+    const result = await runCli(['validate', '--target', 'http://127.0.0.1:10080', '--internal-token', 'x', '--out', outDir('bad-port')]);
+    expect(result.code, describeRun(result)).toBe(3);
+    expect(result.stderr).toContain('bad port: fetch refuses to connect to this port');
+  });
+
+  it('report merge: shards with different --checks selections are refused; a NOT-EVALUATED shard makes the merge exit 3', async () => {
+    const first = outDir('shard-1');
+    const second = outDir('shard-2-other-selection');
+    const [one, two] = await Promise.all([
+      runCli(['validate', ...credentials(server.url), '--checks', 'health.*', '--shard', '1/2', '--out', first]),
+      runCli(['validate', ...credentials(server.url), '--checks', 'health.healthz.status', '--shard', '2/2', '--out', second]),
+    ]);
+    expect([one.code, two.code], `${describeRun(one)}\n${describeRun(two)}`).toEqual([0, 0]);
+    const refused = await runCli(['report', 'merge', first, second, '--out', outDir('merged-refused')]);
+    expect(refused.code, describeRun(refused)).toBe(2);
+    expect(refused.stderr).toContain('check selections differ');
+    const unevaluated = outDir('shard-2-bad-token');
+    const bad = await runCli(['validate', '--target', server.url, '--internal-token', 'wrong', '--sync-signing-key', server.config.sync.signingKey, '--expected-build-sha', 'dev', '--checks', 'health.*', '--shard', '2/2', '--out', unevaluated]);
+    expect(bad.code, describeRun(bad)).toBe(3);
+    const merged = await runCli(['report', 'merge', first, unevaluated, '--out', outDir('merged-not-evaluated')]);
+    expect(merged.code, describeRun(merged)).toBe(3);
+    expect(merged.stdout).toMatch(/^NOT-EVALUATED: .*refused the internal token/m);
+  });
+
+  it('env check --env-file-path reads a missing file as a violation (Node 20 would take --env-file for itself)', async () => {
+    const result = await runCli(['env', 'check', '--env-file-path', join(tmpRoot, 'missing.env')]);
+    expect(result.code, describeRun(result)).toBe(1);
+    expect(result.stdout).toContain('unreadable (ENOENT)');
+  });
+});
+

@@ -41,10 +41,11 @@ describe('junit.xml (SPEC §5)', () => {
     const { report } = buildFixture();
     const xml = renderJunitXml(report);
     const suites = [...xml.matchAll(/<testsuite name="([a-z]+)" tests="(\d+)" failures="(\d+)" errors="(\d+)" skipped="(\d+)"/g)].map((m) => m.slice(1).join(' '));
-    expect(suites).toEqual(['health 2 0 0 0', 'contract 1 0 0 0', 'khala 3 1 0 1', 'credit 1 0 1 0', 'drift 1 0 0 1', 'observability 1 1 0 0', 'parity 1 0 0 0']);
+    // A NO-GO is also one failing testcase of its own (the decision), so CI reading JUnit goes red whatever blocked.
+    expect(suites).toEqual(['decision 1 1 0 0', 'health 2 0 0 0', 'contract 1 0 0 0', 'khala 3 1 0 1', 'credit 1 0 1 0', 'drift 1 0 0 1', 'observability 1 1 0 0', 'parity 1 0 0 0']);
     const cases = [...xml.matchAll(/<testcase classname="([a-z]+)" name="([^"]+)" time="([0-9.]+)"/g)].map((m) => [m[1], m[2], m[3]]);
-    expect(cases).toEqual(report.checks.map((check) => [check.lane, check.check_id, (check.duration_ms / 1000).toFixed(3)]));
-    expect(xml).toContain('<testsuites name="runtime-gate NO-GO" tests="10" failures="2" errors="1" time="39.505">');
+    expect(cases).toEqual([['decision', 'gate.decision', '0.000'], ...report.checks.map((check) => [check.lane, check.check_id, (check.duration_ms / 1000).toFixed(3)])]);
+    expect(xml).toContain('<testsuites name="runtime-gate NO-GO" tests="11" failures="3" errors="1" time="39.505">');
   });
 
   it('maps failed → <failure message>, error → <error>, skipped → <skipped/>, keeping tabs and newlines in attributes', () => {
@@ -55,7 +56,8 @@ describe('junit.xml (SPEC §5)', () => {
     );
     expect(xml).toContain('<error message="deadline of 30000 ms exceeded waiting for POST /internal/v1/credit/settle &lt;no response&gt; &amp; retry" type="required">');
     expect(xml).toContain('<skipped>missing_input:db_url</skipped>');
-    expect(xml.match(/<failure /g)).toHaveLength(2);
+    expect(xml.match(/<failure /g)).toHaveLength(3);
+    expect(xml.match(/<failure message="[^"]*" type="NO-GO">/g)).toHaveLength(1);
     expect(xml.match(/<error /g)).toHaveLength(1);
     expect(xml.match(/<skipped/g)).toHaveLength(2);
   });
