@@ -184,7 +184,7 @@ describe('hostile Khala frames', () => {
     const answers = flooder.frames.filter((f) => f.type === 'subscribed' || f.type === 'error');
     expect(answers.filter((f) => f.type === 'error').map((f) => (f as { code: string }).code)).toEqual([]);
     expect(answers.filter((f) => f.type === 'subscribed')).toHaveLength(1000);
-    expect(bystanderMs, 'a ping on another socket is answered during the flood').toBeLessThan(5000);
+    expect(bystanderMs, 'a ping on another socket is answered during the flood').toBeLessThan(10_000);
     expect((process.memoryUsage().rss - rssBefore) / 1024 / 1024, 'RSS growth in MiB').toBeLessThan(300);
     finish(flooder);
     finish(bystander);

@@ -67,7 +67,7 @@ describe('a flood of frames on one socket', () => {
       clearInterval(sampler);
       flooder.terminate();
     }
-    expect(bystanderMs, 'a ping on another socket is answered during the flood').toBeLessThan(3000);
+    expect(bystanderMs, 'a ping on another socket is answered during the flood').toBeLessThan(10_000);
     expect(peak - baseline, `server RSS grew from ${baseline.toFixed(0)} MiB to ${peak.toFixed(0)} MiB while 120 MB were sent`).toBeLessThan(80);
     // The server is still healthy afterwards.
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
